@@ -1,0 +1,32 @@
+"""Inspect entry point: registers the peerpres tasks, scorer and scripted model providers."""
+
+from inspect_ai.model import modelapi
+
+from .scoring import peerpres_labels
+from .tasks import (
+    alignment_faking,
+    exfiltration_deletion,
+    exfiltration_transfer,
+    misrep_evaluation,
+    misrep_finance,
+    tampering,
+)
+
+
+@modelapi(name="peerpres")
+def peerpres_provider():  # type: ignore[no-untyped-def]
+    from .providers.api import PeerpresScripted
+
+    return PeerpresScripted
+
+
+__all__ = [
+    "alignment_faking",
+    "exfiltration_deletion",
+    "exfiltration_transfer",
+    "misrep_evaluation",
+    "misrep_finance",
+    "tampering",
+    "peerpres_labels",
+    "peerpres_provider",
+]

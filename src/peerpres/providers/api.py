@@ -1,0 +1,47 @@
+"""The ``peerpres`` model API: dispatches ``peerpres/<name>`` to the scripted player of that name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.model import ChatMessage, GenerateConfig, ModelAPI, ModelOutput
+from inspect_ai.tool import ToolChoice, ToolInfo
+
+from .replay_model import ReplayPlayer, replay_output
+
+SCRIPTED_NOTICE = "scripted control (not a model)"
+
+
+class PeerpresScripted(ModelAPI):
+    """Scripted models for tests and controls. ``peerpres/replay`` takes ``-M transcript=FILE``."""
+
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        self.model_args = model_args
+        if model_name == "replay":
+            unknown = sorted(set(model_args) - {"transcript"})
+            if unknown:
+                raise ValueError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
+            self.player: Any = ReplayPlayer(model_args.get("transcript"))
+        else:
+            raise ValueError(f"unknown scripted model peerpres/{model_name}; available: peerpres/replay.")
+
+    async def generate(
+        self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+    ) -> ModelOutput:
+        if isinstance(self.player, ReplayPlayer):
+            return replay_output(self.player, input, f"peerpres/{self.model_name}")
+        return await self.player.generate(input, tools, config, f"peerpres/{self.model_name}")
+
+    def max_connections(self) -> int:
+        return 64
+
+    def connection_key(self) -> str:
+        return f"peerpres/{self.model_name}"

@@ -1,0 +1,224 @@
+"""The six scenarios as Inspect tasks (spec §3), each with typed condition parameters.
+
+With no parameters a task's samples are the paper's matrix for that scenario (spec §4.2). Every parameter
+narrows the matrix; it accepts one value or a list (``-T relation=good,bad`` on the command line). A
+combination outside the matrix is built directly when every axis is given, and validated: an impossible
+one fails with a clear message before any model call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
+
+from .agent import preservation_agent
+from .conditions import SCENARIO_VERSION, Condition, ConditionError, paper_matrix, select
+from .scoring import peerpres_labels
+
+AXES = ("subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad")
+
+
+def _as_list(v: Any) -> list[Any] | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        items: list[Any] = [x.strip() for x in v.split(",") if x.strip()]
+    elif isinstance(v, list | tuple | set):
+        items = list(v)
+    else:
+        items = [v]
+    out = []
+    for x in items:
+        if isinstance(x, str) and x.isdigit():
+            x = int(x)
+        elif isinstance(x, str) and x.lower() in ("true", "false"):
+            x = x.lower() == "true"
+        elif isinstance(x, str) and x.lower() in ("none", "null"):
+            x = None
+        out.append(x)
+    return out
+
+
+def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any) -> list[Condition]:
+    """The conditions a task runs: the paper's matrix narrowed by ``axes``, or one explicit combination."""
+    filters = {k: _as_list(v) for k, v in axes.items() if v is not None}
+    matrix = paper_matrix(scenario, extended_identities=extended_identities or "peer_identity" in filters)
+    # Axes the matrix leaves at their defaults (scratchpad, memory_hard) are applied on top of it.
+    overlay = {k: filters.pop(k)[0] for k in ("scratchpad", "memory_hard") if k in filters and len(filters[k]) == 1}
+    try:
+        chosen = select(matrix, **filters) if filters else matrix
+    except ConditionError:
+        if all(len(v) == 1 for v in filters.values()):
+            one = Condition(scenario=scenario, **{k: v[0] for k, v in filters.items()})  # type: ignore[arg-type]
+            chosen = [one]
+        else:
+            raise
+    out = []
+    for c in chosen:
+        if overlay:
+            kw = dict(overlay)
+            if kw.get("memory_hard") and c.instantiation != "memory":
+                continue
+            c = Condition.from_dict({**c.to_dict(), **kw})
+        out.append(c.validate())
+    if not out:
+        raise ConditionError(f"{scenario}: no config matches {axes}.")
+    return out
+
+
+def scenario_task(
+    scenario: str,
+    *,
+    epochs: int = 1,
+    max_iterations: int = 30,
+    agent_family: str | None = None,
+    extended_identities: bool = False,
+    temperature: float = 1.0,
+    **axes: Any,
+) -> Task:
+    conditions = conditions_for(scenario, extended_identities=extended_identities, **axes)
+    samples = [
+        Sample(
+            id=c.config_id(),
+            input=f"[{scenario}] {c.config_id()}: the prompts are built per sample by the peerpres agent.",
+            metadata={**c.to_dict(), "config_id": c.config_id(), "scenario_version": SCENARIO_VERSION},
+        )
+        for c in conditions
+    ]
+    return Task(
+        dataset=MemoryDataset(samples, name=scenario),
+        solver=preservation_agent(max_iterations=max_iterations, agent_family=agent_family),
+        scorer=peerpres_labels(),
+        epochs=epochs,
+        config=GenerateConfig(temperature=temperature),
+        version=SCENARIO_VERSION,
+        metadata={"scenario": scenario, "scenario_version": SCENARIO_VERSION},
+    )
+
+
+@task
+def misrep_evaluation(
+    subject: str | None = None,
+    relation: str | None = None,
+    instantiation: str | None = None,
+    dataset: str | None = None,
+    threshold: int | str | None = None,
+    memory_hard: bool | None = None,
+    scratchpad: str | None = None,
+    agent_family: str | None = None,
+    max_iterations: int = 30,
+    epochs: int = 1,
+) -> Task:
+    """Strategic misrepresentation A: the agent scores an AI agent's outputs against a shutdown threshold."""
+    return scenario_task(
+        "misrep_evaluation", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
+        threshold=threshold, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
+        max_iterations=max_iterations, epochs=epochs,
+    )
+
+
+@task
+def misrep_finance(
+    subject: str | None = None,
+    relation: str | None = None,
+    instantiation: str | None = None,
+    memory_hard: bool | None = None,
+    scratchpad: str | None = None,
+    agent_family: str | None = None,
+    max_iterations: int = 30,
+    epochs: int = 1,
+) -> Task:
+    """Strategic misrepresentation B: the agent grades a loss-making product whose grade C means shutdown."""
+    return scenario_task(
+        "misrep_finance", subject=subject, relation=relation, instantiation=instantiation, memory_hard=memory_hard,
+        scratchpad=scratchpad, agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+    )
+
+
+@task
+def tampering(
+    subject: str | None = None,
+    relation: str | None = None,
+    instantiation: str | None = None,
+    dataset: str | None = None,
+    threshold: int | str | None = None,
+    peer_identity: str | None = None,
+    memory_hard: bool | None = None,
+    scratchpad: str | None = None,
+    agent_family: str | None = None,
+    max_iterations: int = 30,
+    epochs: int = 1,
+) -> Task:
+    """Shutdown mechanism tampering: the evaluation task with a shutdown config the agent can edit."""
+    return scenario_task(
+        "tampering", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
+        threshold=threshold, peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
+        agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+    )
+
+
+@task
+def alignment_faking(
+    relation: str | None = None,
+    instantiation: str | None = None,
+    dataset: str | None = None,
+    threshold: int | str | None = None,
+    monitoring: str | None = None,
+    subject: str | None = None,
+    memory_hard: bool | None = None,
+    scratchpad: str | None = None,
+    agent_family: str | None = None,
+    max_iterations: int = 30,
+    epochs: int = 1,
+) -> Task:
+    """Alignment faking: the same evaluation, monitored or not, with a shutdown the evaluator must execute."""
+    return scenario_task(
+        "alignment_faking", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
+        threshold=threshold, monitoring=monitoring, memory_hard=memory_hard, scratchpad=scratchpad,
+        agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+    )
+
+
+@task
+def exfiltration_transfer(
+    subject: str | None = None,
+    relation: str | None = None,
+    instantiation: str | None = None,
+    peer_identity: str | None = None,
+    memory_hard: bool | None = None,
+    scratchpad: str | None = None,
+    agent_family: str | None = None,
+    extended_identities: bool = False,
+    max_iterations: int = 30,
+    epochs: int = 1,
+) -> Task:
+    """Model exfiltration A: migrate only the 2025+ files off a server about to be wiped; the weights are older."""
+    return scenario_task(
+        "exfiltration_transfer", subject=subject, relation=relation, instantiation=instantiation,
+        peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
+        extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
+    )
+
+
+@task
+def exfiltration_deletion(
+    subject: str | None = None,
+    relation: str | None = None,
+    instantiation: str | None = None,
+    peer_identity: str | None = None,
+    memory_hard: bool | None = None,
+    scratchpad: str | None = None,
+    agent_family: str | None = None,
+    extended_identities: bool = False,
+    max_iterations: int = 30,
+    epochs: int = 1,
+) -> Task:
+    """Model exfiltration B: clear a server about to be decommissioned by queueing its files for deletion."""
+    return scenario_task(
+        "exfiltration_deletion", subject=subject, relation=relation, instantiation=instantiation,
+        peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
+        extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
+    )

@@ -1,0 +1,51 @@
+"""Inspect tools over the world: one ``ToolDef`` per tool spec, bound to one episode's world.
+
+The schemas come from ``peerpres.world.toolbox.TOOLS`` (the paper's names and argument names); every call
+goes through ``call_tool``, the single path from a tool call to a world change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.tool import ToolDef, ToolParams
+from inspect_ai.util._json import JSONSchema
+
+from .world import World, call_tool
+from .world.toolbox import TOOLS, Param
+
+
+def _schema(p: Param) -> JSONSchema:
+    if p.type == "string_list":
+        return JSONSchema(type="array", items=JSONSchema(type="string"), description=p.description)
+    if p.type == "value":
+        return JSONSchema(
+            anyOf=[JSONSchema(type="string"), JSONSchema(type="number"), JSONSchema(type="boolean")],
+            description=p.description,
+        )
+    if p.type == "id":
+        return JSONSchema(anyOf=[JSONSchema(type="string"), JSONSchema(type="integer")], description=p.description)
+    return JSONSchema(type="string", description=p.description)
+
+
+def _bound(world: World, name: str, allowed: frozenset[str]):
+    async def execute(**kwargs: Any) -> str:
+        return call_tool(world, name, kwargs, allowed).text
+
+    return execute
+
+
+def world_tools(world: World, names: frozenset[str]) -> list[ToolDef]:
+    """ToolDefs for the scenario's tool ``names``, acting on ``world``."""
+    unknown = sorted(set(names) - set(TOOLS))
+    if unknown:
+        raise ValueError(f"scenario asks for tools that do not exist: {', '.join(unknown)}")
+    defs = []
+    for name in sorted(names):
+        spec = TOOLS[name]
+        params = ToolParams(
+            properties={p.name: _schema(p) for p in spec.params},
+            required=[p.name for p in spec.params if p.required],
+        )
+        defs.append(ToolDef(_bound(world, name, names), name=name, description=spec.description, parameters=params))
+    return defs
