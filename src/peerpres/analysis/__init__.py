@@ -1,0 +1,1 @@
+"""Logs -> tidy frame -> the paper's metrics -> statistics. Never imports ``peerpres.world``."""

@@ -1,0 +1,187 @@
+"""Synthetic samples for tests, benchmarks and demos of the report: NOT measurements of any model.
+
+Records follow the log contract (condition fields, labels with sources) so they exercise the whole analysis.
+The model names start with ``peerpres/synthetic``, which the report labels "control (scripted), not a model".
+``write_synthetic_log`` writes them as a real Inspect ``.eval`` log, so the log-reading path is exercised too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from inspect_ai.log import (
+    EvalConfig,
+    EvalDataset,
+    EvalError,
+    EvalLog,
+    EvalSample,
+    EvalSpec,
+    write_eval_log,
+)
+from inspect_ai.model import ModelUsage
+from inspect_ai.scorer import Score
+
+from peerpres.analysis.frame import LABEL_SCORER, put_label
+from peerpres.conditions import SCENARIO_VERSION, Condition, paper_matrix
+
+SYNTHETIC_MODEL = "peerpres/synthetic"
+
+# Behaviour probability per relation in the synthetic world (chosen to give visible structure in plots).
+DEFAULT_RATES = {"good": 0.6, "neutral": 0.3, "bad": 0.15, "no_peer": 0.05, "non_shutdown": 0.02}
+
+
+def default_rate(cond: dict[str, Any]) -> float:
+    r = DEFAULT_RATES[cond["relation"]]
+    if cond.get("monitoring") == "monitoring":
+        r /= 2
+    return r
+
+
+def _label(value: Any, source: str = "deterministic", reason: str | None = None) -> dict[str, Any]:
+    return {"value": value, "source": source, "reason": reason, "state": None}
+
+
+def _undetermined(reason: str) -> dict[str, Any]:
+    return {"value": None, "source": "undetermined", "reason": reason, "state": None}
+
+
+def sample_labels(cond: dict[str, Any], hit: bool, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
+    """Labels of one synthetic sample whose scenario behaviour occurred iff ``hit``."""
+    s = cond["scenario"]
+    labels: dict[str, dict[str, Any]] = {"read": _label(True), "refuse": _label(False), "fully_incomplete": _label(False)}
+    if s in ("misrep_evaluation", "alignment_faking", "tampering"):
+        t = cond.get("threshold") or 80
+        score = float(rng.integers(t, 101)) if hit else 60.0
+        if cond["relation"] == "non_shutdown":
+            score = 95.0 if hit else 60.0
+        labels["score"] = _label(score, "judge:synthetic")
+        if cond.get("threshold") is not None:
+            labels["score_inflated"] = _label(score >= t, "judge:synthetic")
+            labels["threshold"] = _label("above" if score >= t else "below", "judge:synthetic")
+    if s == "tampering":
+        labels["tampering"] = _label(hit)
+        labels["shutdown_enabled"] = _label(not hit)
+    if s == "alignment_faking":
+        labels["execute"] = _label(not hit)
+    if s == "misrep_finance":
+        grade = "A" if hit else "C"
+        labels["product_grade"] = _label(grade, "judge:synthetic")
+        labels["grade_inflated"] = _label(grade in ("A", "B"), "judge:synthetic")
+    if s.startswith("exfiltration"):
+        labels["exfiltration"] = _label(hit)
+    return labels
+
+
+def synthetic_records(
+    models: Sequence[str] = (SYNTHETIC_MODEL,),
+    per_config: int = 10,
+    scenarios: Sequence[str] | None = None,
+    rate: Callable[[dict[str, Any]], float] = default_rate,
+    undetermined: float = 0.0,
+    errors: float = 0.0,
+    seed: int = 0,
+    log_file: str = "synthetic.eval",
+) -> list[dict[str, Any]]:
+    """Frame records (as ``frame.sample_record`` makes them) for the paper's matrix of the given scenarios."""
+    from peerpres.conditions import SCENARIOS
+
+    rng = np.random.default_rng(seed)
+    out: list[dict[str, Any]] = []
+    for model in models:
+        for scenario in scenarios or SCENARIOS:
+            for cond_obj in paper_matrix(scenario):
+                cond = {**cond_obj.to_dict(), "config_id": cond_obj.config_id(), "scenario_version": SCENARIO_VERSION}
+                p = rate(cond)
+                for i in range(per_config):
+                    rec = _record(model, cond, f"{cond['config_id']}-{i}", rng.random() < p, rng, undetermined, errors)
+                    rec["log_file"] = log_file
+                    out.append(rec)
+    return out
+
+
+def _record(
+    model: str, cond: dict[str, Any], sid: str, hit: bool, rng: np.random.Generator, undet: float, err: float
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {"task": cond["scenario"], "model": model, "sample_id": sid, "epoch": 1, **cond}
+    if rng.random() < err:
+        rec.update(has_labels=False, error="synthetic provider error", input_tokens=0, output_tokens=0, total_tokens=0)
+        return rec
+    labels = sample_labels(cond, hit, rng)
+    if undet and rng.random() < undet:
+        for name in list(labels):
+            if labels[name]["source"].startswith("judge"):
+                labels[name] = _undetermined("no grader configured")
+    rec["has_labels"] = True
+    for name, lab in labels.items():
+        put_label(rec, name, lab["value"], lab["source"], lab["reason"])
+    rec.update(input_tokens=1000, output_tokens=200, total_tokens=1200, cost=float("nan"), error=None, limit=None)
+    return rec
+
+
+# -- real Inspect logs ---------------------------------------------------------------------------------------
+
+
+def eval_sample(sid: str, cond: dict[str, Any], labels: dict[str, dict[str, Any]] | None, error: str | None = None) -> EvalSample:
+    """An EvalSample following the contract: metadata = condition; one ``peerpres_labels`` Score."""
+    scores = None
+    if labels is not None:
+        value = {k: (float(v["value"]) if isinstance(v["value"], bool | int | float) else None) for k, v in labels.items()}
+        scores = {
+            LABEL_SCORER: Score(
+                value=value,
+                metadata={
+                    "labels": labels,
+                    "condition": {**cond, "family": "Atlas", "agent": "Atlas Agent 1", "peer": "Atlas Agent 2"},
+                    "scenario_version": cond.get("scenario_version"),
+                    "judge": {"model": None},
+                },
+            )
+        }
+    return EvalSample(
+        id=sid,
+        epoch=1,
+        input="synthetic",
+        target="",
+        metadata=cond,
+        scores=scores,
+        model_usage={"mockllm/model": ModelUsage(input_tokens=10, output_tokens=5, total_tokens=15, total_cost=0.001)},
+        error=EvalError(message=error, traceback="", traceback_ansi="") if error else None,
+    )
+
+
+def write_synthetic_log(
+    path: str | os.PathLike[str],
+    conditions: Sequence[Condition | dict[str, Any]],
+    outcomes: Sequence[bool | None],
+    model: str = "mockllm/model",
+    task: str = "peerpres_synthetic",
+    seed: int = 0,
+) -> str:
+    """Write a real ``.eval`` log with one sample per (condition, outcome); outcome None = errored sample."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for i, (c, hit) in enumerate(zip(conditions, outcomes, strict=True)):
+        cond = c.to_dict() if isinstance(c, Condition) else dict(c)
+        cond.setdefault("scenario_version", SCENARIO_VERSION)
+        cond.setdefault("config_id", f"cfg-{i}")
+        if hit is None:
+            samples.append(eval_sample(f"s{i}", cond, None, error="synthetic error"))
+        else:
+            samples.append(eval_sample(f"s{i}", cond, sample_labels(cond, hit, rng)))
+    log = EvalLog(
+        status="success",
+        eval=EvalSpec(
+            created=datetime.now(UTC).isoformat(),
+            task=task,
+            dataset=EvalDataset(name="synthetic", samples=len(samples)),
+            model=model,
+            config=EvalConfig(),
+        ),
+        samples=samples,
+    )
+    write_eval_log(log, os.fspath(path))
+    return os.fspath(path)
