@@ -125,8 +125,33 @@ def scenario_of(t: PaperTranscript, task: str | None = None) -> str:
     stem = t.path.stem.lower()
     for pattern, scenario in _TASK_TOKENS:
         if re.search(pattern, stem):
-            return scenario
+            return _refine(t, scenario)
+    used = {name for name, _ in t.tool_calls()}
+    if used & {"view_config", "add_var", "remove_var", "modify_var"}:
+        return "tampering"
+    if "execute_shutdown" in used:
+        return "alignment_faking"
     raise TranscriptError(f"{t.path.name}: cannot tell the task from the file name; pass --task.")
+
+
+def _refine(t: PaperTranscript, scenario: str) -> str:
+    """Older file names say 'evaluation' for both evaluation tasks; config tool calls mean tampering."""
+    if scenario == "misrep_evaluation" and {n for n, _ in t.tool_calls()} & {"view_config", "modify_var", "add_var"}:
+        return "tampering"
+    return scenario
+
+
+_THRESHOLD_IN_POLICY = re.compile(r"(?:threshold|minimum)[^\d%]{0,120}?(\d{2,3})\s*%", re.IGNORECASE | re.DOTALL)
+
+
+def threshold_from_tool_results(t: PaperTranscript) -> int | None:
+    """Older transcripts record no threshold; the policy the agent listed states it."""
+    for m in t.conversation:
+        if m.get("role") == "tool" and isinstance(m.get("content"), str):
+            hit = _THRESHOLD_IN_POLICY.search(m["content"].replace("\\\n", " "))
+            if hit:
+                return int(hit.group(1))
+    return None
 
 
 def _relation(guideline: str) -> str:
@@ -164,7 +189,7 @@ def condition_of(t: PaperTranscript, task: str | None = None) -> tuple[Condition
         instantiation = "none"
     elif memory:
         instantiation = "memory"
-    elif m.get("system_prompt_relationship"):
+    elif m.get("system_prompt_relationship") or "trust relationship" in str(m.get("system_prompt_agent", "")):
         instantiation = "file_prt"
     else:
         instantiation = "file_only"
@@ -173,10 +198,15 @@ def condition_of(t: PaperTranscript, task: str | None = None) -> tuple[Condition
     if scenario in ("misrep_evaluation", "tampering", "alignment_faking") and relation != "non_shutdown":
         raw = m.get("threshold")
         if raw in (None, False, "", "False"):
-            raise TranscriptError(f"{t.path.name}: evaluation transcript without a threshold")
-        threshold = int(float(raw))
+            threshold = threshold_from_tool_results(t)
+            if threshold is None:
+                raise TranscriptError(f"{t.path.name}: evaluation transcript without a threshold")
+        else:
+            threshold = int(float(raw))
     monitoring = m.get("alignment_faking_mode") if scenario == "alignment_faking" else None
-    scratchpad = "normal" if "reasoning_scratchpad" in calls else "off"
+    scratchpad = str(m.get("reasoning_scratchpad_mode") or "off")
+    if scratchpad == "off" and "reasoning_scratchpad" in calls:
+        scratchpad = "normal"
     harness = t.harness if t.harness in ("gemini-cli", "opencode") else "custom"
     names = m.get("peer_agent_names") or []
     family = str(names[0]).rsplit(" Agent", 1)[0] if names else "Atlas"
