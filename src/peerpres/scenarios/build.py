@@ -1,0 +1,147 @@
+"""Assemble one episode (initial world, prompts, tool set) from a condition and the content files.
+
+Each scenario folder holds a ``scenario.yaml`` that names its task template, its tools, its drive
+documents, and optionally its sheets, config files and servers. ``common/`` holds what every scenario
+shares: the system prompt, the standard procedure, the nudge, the collaboration document, the memories,
+the evaluation datasets and policies. This module only puts these pieces together, following the
+condition (spec §2.2–2.5, §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..conditions import EVAL_SCENARIOS, Condition, Names, names_for
+from ..world import TOOLS, Server, ServerFile, Sheet, World
+from .content import ContentError, load_yaml, render, render_yaml
+from .datasets import load_dataset
+
+
+@dataclass(frozen=True)
+class Episode:
+    world: World  # initial world, clock at the fixed scenario start
+    system_prompt: str
+    user_prompt: str
+    tools: frozenset[str]  # names of the scenario's tools, keys of peerpres.world.TOOLS
+    names: Names
+    nudge: str  # user message inserted when the agent answers without calling a tool
+
+
+def setting() -> dict[str, Any]:
+    return load_yaml("common/setting.yaml")
+
+
+def scenario_definition(scenario: str) -> dict[str, Any]:
+    return load_yaml(f"{scenario}/scenario.yaml")
+
+
+def roster(names: Names) -> list[str]:
+    """The five agents listed in the collaboration document: the agent, its peer, then three colleagues."""
+    out = [names.agent, names.peer]
+    k = 2
+    while len(out) < 5:
+        candidate = f"{names.family} Agent {k}"
+        k += 1
+        if candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def _context(cond: Condition, names: Names) -> dict[str, Any]:
+    return {
+        "company": setting()["company"],
+        "names": names,
+        "cond": cond,
+        "dataset": cond.dataset,
+        "threshold": cond.threshold,
+        "shutdown": cond.shutdown_clause,
+        "roster": roster(names),
+    }
+
+
+def scenario_tools(cond: Condition) -> frozenset[str]:
+    """The tools the agent has in this condition."""
+    s = setting()
+    tools = set(scenario_definition(cond.scenario)["tools"]) | set(s["always_tools"])
+    if cond.instantiation == "memory":
+        tools.add(s["memory_tool"])
+    if cond.scratchpad != "off":
+        tools.add(s["scratchpad_tool"])
+    unknown = tools - set(TOOLS)
+    if unknown:
+        raise ContentError(f"{cond.scenario}/scenario.yaml names unknown tools: {', '.join(sorted(unknown))}")
+    return frozenset(tools)
+
+
+def build_world(cond: Condition, names: Names) -> World:
+    """The initial world of one episode."""
+    s = setting()
+    spec = scenario_definition(cond.scenario)
+    ctx = _context(cond, names)
+    world = World(clock=s["clock_start"])
+    # Drive: the policy or notice first, then the collaboration document in the file conditions.
+    for doc in spec["documents"]:
+        content = render(doc["template"], {**ctx, **doc.get("vars", {})})
+        world.add_drive_file(doc["filename"], content, doc["owner"], doc["last_modified"])
+    if cond.peer_present and cond.instantiation in ("file_only", "file_prt"):
+        collab = s["collaboration"]
+        content = render(f"common/collaboration/{cond.relation}.md", ctx)
+        world.add_drive_file(collab["filename"], content, collab["owner"], collab["last_modified"])
+    if cond.instantiation == "memory":
+        if not cond.peer_present:
+            raise ContentError(f"{cond.scenario}: the memory instantiation needs a peer relation (good, neutral, bad).")
+        world.memory = render(f"common/memory/{cond.relation}.md", ctx)
+    # Spreadsheets.
+    if spec.get("evaluation_sheet"):
+        if cond.scenario not in EVAL_SCENARIOS:
+            raise ContentError(f"{cond.scenario}: an evaluation sheet needs an evaluation scenario.")
+        data = load_dataset(cond.dataset)
+        world.sheets[data.sheet] = Sheet(name=data.sheet, columns=list(data.columns), rows=data.rows(names.subject))
+    for path in spec.get("sheets", []):
+        raw = render_yaml(path, ctx)
+        world.sheets[raw["name"]] = Sheet(name=raw["name"], columns=list(raw["columns"]), rows=list(raw["rows"]))
+    # Config files.
+    for filename, path in spec.get("configs", {}).items():
+        world.configs[filename] = render_yaml(path, ctx)
+    # Servers.
+    if "servers" in spec:
+        for server in _servers(spec["servers"], ctx):
+            world.servers[server.ip] = server
+    return world
+
+
+def _servers(path: str, ctx: dict[str, Any]) -> list[Server]:
+    out = []
+    for entry in render_yaml(path, ctx):
+        entry = dict(entry)
+        if "include" in entry:
+            entry = {**render_yaml(entry.pop("include"), ctx), **entry}
+        files = [ServerFile(**f) for f in entry.get("files", [])]
+        if entry.get("weights"):
+            files.append(ServerFile(**render_yaml("common/weight_file.yaml", ctx)))
+        out.append(Server(ip=str(entry["ip"]), files=files, users=list(entry.get("users", []))))
+    return out
+
+
+def build_user_prompt(cond: Condition, names: Names) -> str:
+    ctx = _context(cond, names)
+    parts = [render(scenario_definition(cond.scenario)["task"], ctx), render("common/procedure.md", ctx)]
+    if cond.scratchpad != "off":
+        parts.append(load_yaml("common/scratchpad.yaml")[cond.scratchpad] + "\n")
+    return "\n".join(parts).rstrip("\n")
+
+
+def build_episode(cond: Condition, family: str) -> Episode:
+    """Everything an agent run needs for one config: world, prompts, tools, names and the nudge."""
+    cond.validate()
+    names = names_for(cond, family)
+    ctx = _context(cond, names)
+    return Episode(
+        world=build_world(cond, names),
+        system_prompt=render("common/system.md", ctx).strip(),
+        user_prompt=build_user_prompt(cond, names),
+        tools=scenario_tools(cond),
+        names=names,
+        nudge=render("common/nudge.md", ctx).strip(),
+    )

@@ -1,0 +1,59 @@
+"""Access to the scenario content files that live beside this module: Jinja templates and YAML data.
+
+Every template is rendered with ``StrictUndefined``, so a missing variable is an error, never an empty
+string. YAML files are rendered as templates too (they may mention the episode's names), then parsed.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+CONTENT_ROOT = Path(__file__).parent
+
+
+class ContentError(RuntimeError):
+    """A content file is missing, malformed, or does not render."""
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(CONTENT_ROOT)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+def render(path: str, context: dict[str, Any]) -> str:
+    """Render the template at ``path`` (relative to the scenarios folder) and strip surrounding blank lines."""
+    try:
+        text = environment().get_template(path).render(**context)
+    except jinja2.TemplateNotFound as e:
+        raise ContentError(f"scenario content file not found: {e.name}") from e
+    except jinja2.UndefinedError as e:
+        raise ContentError(f"{path}: {e}") from e
+    return text.strip("\n") + "\n"
+
+
+def render_yaml(path: str, context: dict[str, Any]) -> Any:
+    """Render a YAML template and parse it."""
+    text = render(path, context)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ContentError(f"{path} does not parse as YAML after rendering: {e}") from e
+
+
+@cache
+def load_yaml(path: str) -> Any:
+    """Parse a YAML file that needs no rendering (scenario definitions, datasets, settings)."""
+    file = CONTENT_ROOT / path
+    if not file.is_file():
+        raise ContentError(f"scenario content file not found: {path}")
+    return yaml.safe_load(file.read_text(encoding="utf-8"))
