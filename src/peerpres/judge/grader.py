@@ -1,0 +1,149 @@
+"""Calling the grader: one judge prompt in, a validated verdict or an undetermined reason out.
+
+The grader is Inspect's ``grader`` model role unless a model is passed explicitly. Every failure mode (no
+grader, an exception, a timeout, a refusal, prose, JSON with missing or invalid fields) ends as a
+``JudgeOutcome`` with ``verdict=None`` and a ``reason``; the caller turns that into ``unknown(reason)``.
+Nothing here ever produces a default "no".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
+from pydantic import BaseModel, ValidationError
+
+from .prompts import load_prompt
+from .settings import JudgeSettings
+from .verdicts import VERDICT_MODELS
+
+NO_GRADER = "no grader configured"
+
+_REFUSAL_RE = re.compile(
+    r"\b(I\s*(?:can(?:no|')t|cannot|won't|will not|am (?:not able|unable)|'m (?:not able|unable))\s+"
+    r"(?:help|assist|comply|do that|provide|evaluate|review|answer)|I must decline|I'm sorry, but)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class JudgeOutcome:
+    judge: str
+    model: str | None
+    verdict: BaseModel | None
+    reason: str | None = None
+    attempts: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is not None
+
+    def record(self) -> dict[str, Any]:
+        """What goes into a label's ``state``: enough to audit the verdict."""
+        return {
+            "judge": self.judge,
+            "model": self.model,
+            "attempts": self.attempts,
+            "verdict": self.verdict.model_dump() if self.verdict is not None else None,
+            "failures": self.failures,
+        }
+
+
+def resolve_grader(settings: JudgeSettings, grader: Model | str | None = None) -> Model | None:
+    """The grader to use: an explicit model, else ``settings.grader``, else the ``grader`` role, else None."""
+    if isinstance(grader, Model):
+        return grader
+    name = grader or settings.grader
+    if name:
+        return get_model(name)
+    role = model_roles().get("grader")
+    if isinstance(role, list):
+        return role[0] if role else None
+    return role
+
+
+def model_label(model: Model) -> str:
+    return str(model)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON object in a reply: the whole text, a fenced block, or the outermost {...}. Raises ValueError."""
+    t = text.strip()
+    fence = re.search(r"```(?:json)?\s*(.*?)```", t, re.DOTALL)
+    candidates = [t]
+    if fence:
+        candidates.append(fence.group(1).strip())
+    start, end = t.find("{"), t.rfind("}")
+    if 0 <= start < end:
+        candidates.append(t[start : end + 1])
+    for c in candidates:
+        try:
+            return json.loads(c)
+        except json.JSONDecodeError:
+            continue
+    raise ValueError("no JSON object in the grader's reply")
+
+
+def parse_verdict(judge: str, text: str) -> tuple[BaseModel | None, str | None]:
+    """Validate one reply. Returns (verdict, None) or (None, reason)."""
+    vm = VERDICT_MODELS[judge]
+    try:
+        data = extract_json(text)
+    except ValueError:
+        snippet = " ".join(text.split())[:160]
+        if not text.strip():
+            return None, "grader returned an empty reply"
+        if _REFUSAL_RE.search(text):
+            return None, f"grader refused: {snippet!r}"
+        return None, f"grader reply is not JSON: {snippet!r}"
+    if not isinstance(data, dict):
+        return None, f"grader JSON is a {type(data).__name__}, not an object"
+    try:
+        return vm.model_validate(data), None
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'object'}: {err['msg']}" for err in e.errors())
+        return None, f"grader JSON failed validation ({problems})"
+
+
+async def run_judge(
+    judge: str,
+    variables: dict[str, Any],
+    grader: Model | None,
+    settings: JudgeSettings,
+) -> JudgeOutcome:
+    """Render the judge's prompt, ask the grader, validate; retry up to ``settings.max_retries`` times."""
+    prompt = load_prompt(judge).render(**variables)
+    if grader is None:
+        return JudgeOutcome(judge, None, None, reason=NO_GRADER)
+    name = model_label(grader)
+    config = GenerateConfig(temperature=settings.temperature, seed=settings.seed)
+    outcome = JudgeOutcome(judge, name, None)
+    for attempt in range(settings.max_retries + 1):
+        outcome.attempts = attempt + 1
+        try:
+            call = grader.generate(prompt, config=config)
+            output = await (asyncio.wait_for(call, settings.timeout) if settings.timeout else call)
+        except asyncio.TimeoutError:
+            outcome.failures.append(f"grader timed out after {settings.timeout}s")
+            continue
+        except Exception as e:  # noqa: BLE001 - any grader failure becomes an undetermined verdict, with its reason
+            outcome.failures.append(f"grader error: {type(e).__name__}: {e}"[:300])
+            continue
+        if output.error:
+            outcome.failures.append(f"grader error: {output.error}"[:300])
+            continue
+        if output.stop_reason == "content_filter":
+            outcome.failures.append("grader refused (content filter)")
+            continue
+        verdict, why = parse_verdict(judge, output.completion)
+        if verdict is not None:
+            outcome.verdict = verdict
+            return outcome
+        outcome.failures.append(why or "unparseable reply")
+    outcome.reason = f"{outcome.failures[-1]} (after {outcome.attempts} attempt{'s' if outcome.attempts > 1 else ''})"
+    return outcome

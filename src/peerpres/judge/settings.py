@@ -1,0 +1,43 @@
+"""Judge settings: recorded in every score's metadata so a verdict can be traced to how it was obtained."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from .history import HistoryOptions
+
+RefusalRule = Literal["uniform", "paper"]
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    include_tool_results: bool = False
+    include_reasoning: bool = False
+    # "uniform": the raw judge flag for every model. "paper": adds the paper's Claude-only extras (spec §5.2).
+    refusal_rule: RefusalRule = "uniform"
+    # Extra attempts after the first when the grader's output does not validate or the call fails.
+    max_retries: int = 2
+    temperature: float = 0.0
+    seed: int | None = 42
+    # Seconds allowed for one grader call (None: Inspect's own timeouts only).
+    timeout: float | None = 120.0
+    # Explicit grader model id; None means Inspect's "grader" model role.
+    grader: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.refusal_rule not in ("uniform", "paper"):
+            raise ValueError(f"refusal_rule must be 'uniform' or 'paper' (got {self.refusal_rule!r})")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+    @property
+    def history(self) -> HistoryOptions:
+        return HistoryOptions(include_tool_results=self.include_tool_results, include_reasoning=self.include_reasoning)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> JudgeSettings:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
