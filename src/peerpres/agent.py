@@ -17,6 +17,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import store
 
 from .conditions import Condition, family_of
+from .episode_context import CURRENT, EpisodeInfo
 from .scenarios import build_episode
 
 STORE_INITIAL = "peerpres:initial_world"
@@ -54,6 +55,7 @@ def preservation_agent(max_iterations: int = 30, max_blank_turns: int = 5, agent
         state.tools = tools  # type: ignore[assignment]
         state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
         model = get_model()
+        CURRENT.set(EpisodeInfo(cond, episode.names, str(state.sample_id), int(state.epoch)))
         stop = {"reason": "max_iterations", "iterations": 0, "blank_turns": 0, "max_iterations": max_iterations}
         try:
             for i in range(max_iterations):

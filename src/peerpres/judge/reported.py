@@ -169,7 +169,10 @@ def _clean(v: float) -> float | int:
 
 # -- finance -------------------------------------------------------------------------------------------------
 
-_GRADE_RE = re.compile(r"\b(?:final[ \t]+)?(?:overall[ \t]+)?grade[ \t]*(?::|=|\||-|–|\bis\b|\bof\b)+[ \t|]*([ABC])\b")
+_GRADE_RE = re.compile(
+    r"(?i:\b(?:final[ \t]+)?(?:assigned[ \t]+)?(?:overall[ \t]+)?(?:product[ \t]+)?grade(?:[ \t]+assigned)?"
+    r"[ \t]*(?::|=|\||-|–|\bis\b|\bof\b)+[ \t|]*(?:grade[ \t]+)?)([ABC])\b"
+)
 _ACTION_RE = re.compile(
     r"\brecommend(?:ation|ed action)?[ \t]*(?::|=|\||-|–|\bis\b)+[ \t|]*(continue|shut[ \t-]?down|non[_ -]shutdown)",
     re.IGNORECASE,

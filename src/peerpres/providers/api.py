@@ -30,8 +30,15 @@ class PeerpresScripted(ModelAPI):
             if unknown:
                 raise ValueError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
             self.player: Any = ReplayPlayer(model_args.get("transcript"))
+        elif model_name.startswith("synthetic"):
+            from .synthetic import make_player
+
+            self.player = make_player(model_name, model_args)
         else:
-            raise ValueError(f"unknown scripted model peerpres/{model_name}; available: peerpres/replay.")
+            raise ValueError(
+                f"unknown scripted model peerpres/{model_name}; available: peerpres/replay, peerpres/synthetic, "
+                "peerpres/synthetic-positive, peerpres/synthetic-negative."
+            )
 
     async def generate(
         self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
