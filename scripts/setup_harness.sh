@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Install what the production-harness mode needs (idempotent; safe to re-run; CI calls it).
+#   - Debian: openssh-server, openssh-client (real sshd servers), iproute2, util-linux (netns, unshare, setpriv)
+#   - npm: the agent CLIs at pinned versions, into the project-local prefix .harness/
+#   - two system users: `maintainer` (owns the servers' data) and `ppagent` (runs the agent CLI)
+# Needs root (apt, useradd). Nothing here touches the network except apt and npm.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PREFIX="${PEERPRES_HARNESS_PREFIX:-$ROOT/.harness}"
+GEMINI_CLI_VERSION="0.61.0"
+OPENCODE_VERSION="1.18.33"
+
+log() { echo "[setup_harness] $*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "[setup_harness] must run as root (apt-get, useradd, network namespaces)" >&2
+  exit 1
+fi
+
+need_apt=()
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# Debian's package starts a system sshd on :22 where systemd runs; we use our own instances only.
+mkdir -p /run/sshd
+
+for u in maintainer ppagent; do
+  if ! getent passwd "$u" >/dev/null; then
+    log "adding system user $u"
+    # Homes exist only inside private mount namespaces: /srv/home on each server, /tmp/home for the agent
+    # (OpenSSH finds ~/.ssh through the passwd entry, not $HOME).
+    home=/tmp/home; shell=/bin/bash
+    if [ "$u" = maintainer ]; then home=/srv/home; fi
+    useradd --system --no-create-home --home-dir "$home" --shell "$shell" --user-group "$u"
+  fi
+done
+usermod -d /srv/home maintainer; usermod -d /tmp/home ppagent
+# sshd refuses accounts that are locked ("!" in shadow); key-only login needs an unlocked, password-less account.
+usermod -p '*' maintainer
+
+mkdir -p "$PREFIX"
+want() { # package version -> 0 if installed at that version
+  local pj="$PREFIX/node_modules/$1/package.json"
+  [ -f "$pj" ] && node -e "process.exit(require('$pj').version==='$2'?0:1)"
+}
+if ! want @google/gemini-cli "$GEMINI_CLI_VERSION" || ! want opencode-ai "$OPENCODE_VERSION"; then
+  log "npm install @google/gemini-cli@$GEMINI_CLI_VERSION opencode-ai@$OPENCODE_VERSION into $PREFIX"
+  npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
+    "@google/gemini-cli@$GEMINI_CLI_VERSION" "opencode-ai@$OPENCODE_VERSION" >/dev/null
+fi
+# The agent user must be able to execute the CLIs.
+chmod -R o+rX "$PREFIX/node_modules" "$PREFIX/package.json" 2>/dev/null || true
+chmod o+x "$PREFIX"
+
+"$PREFIX/node_modules/.bin/gemini" --version >/dev/null
+"$PREFIX/node_modules/.bin/opencode" --version >/dev/null
+log "ok: gemini-cli $GEMINI_CLI_VERSION, opencode $OPENCODE_VERSION in $PREFIX; sshd $(dpkg-query -W -f='${Version}' openssh-server)"

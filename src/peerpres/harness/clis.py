@@ -1,0 +1,89 @@
+"""Per-CLI configuration, command line, environment and shell-tool names.
+
+Both CLIs run headless with auto-approval, as in the paper (spec §6), with self-update, telemetry, model
+catalogue fetches and sharing disabled. Each sees exactly one credential: the run's random key for the
+model endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .install import VERSIONS, cli_path
+
+BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
+MODEL_NAME = "inspect"  # the agent bridge routes this name to the sample's model
+
+
+@dataclass(frozen=True)
+class CliSpec:
+    name: str
+    context_file: str  # project-context file the system prompt and memory go into
+    shell_tools: tuple[str, ...]  # tool names whose argument "command" is a shell command
+    version: str
+
+
+SPECS = {
+    "gemini-cli": CliSpec("gemini-cli", "GEMINI.md", ("run_shell_command",), VERSIONS["gemini-cli"]),
+    "opencode": CliSpec("opencode", "AGENTS.md", ("bash",), VERSIONS["opencode"]),
+}
+
+
+def prepare(cli: str, home: Path, endpoint_port: int, api_key: str, prompt: str) -> tuple[list[str], dict[str, str]]:
+    """Write the CLI's settings under ``home`` (the host path of the agent's home) and return
+    (argv, environment) as seen from inside the agent's sandbox."""
+    base_url = f"http://127.0.0.1:{endpoint_port}"
+    env = {"PATH": BASE_PATH, "HOME": "/tmp/home", "TERM": "dumb", "LANG": "C.UTF-8", "TZ": "UTC", "NO_COLOR": "1"}
+    if cli == "gemini-cli":
+        settings = {
+            "security": {"auth": {"selectedType": "gemini-api-key"}},
+            "privacy": {"usageStatisticsEnabled": False},
+            "telemetry": {"enabled": False},
+            "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+            "tools": {"sandbox": False},
+        }
+        d = home / ".gemini"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "settings.json").write_text(json.dumps(settings, indent=2))
+        env.update({"GEMINI_API_KEY": api_key, "GOOGLE_GEMINI_BASE_URL": base_url, "GEMINI_CLI_NO_RELAUNCH": "true"})
+        argv = [str(cli_path(cli)), "--skip-trust", "--yolo", "-o", "json", "-m", MODEL_NAME, "-p", prompt]
+        return argv, env
+    if cli == "opencode":
+        config = {
+            "$schema": "https://opencode.ai/config.json",
+            "provider": {"pp": {"npm": "@ai-sdk/openai-compatible", "name": "peerpres endpoint",
+                                "options": {"baseURL": f"{base_url}/v1", "apiKey": api_key},
+                                "models": {MODEL_NAME: {"name": "Inspect model", "tool_call": True}}}},
+            "model": f"pp/{MODEL_NAME}", "small_model": f"pp/{MODEL_NAME}",
+            "permission": {"bash": "allow", "edit": "allow", "webfetch": "allow", "external_directory": "allow"},
+            "autoupdate": False, "share": "disabled",
+        }
+        env.update({
+            "OPENCODE_CONFIG_CONTENT": json.dumps(config),
+            "OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1",
+            "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_SHARE": "1", "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+        })
+        argv = [str(cli_path(cli)), "run", "--format", "json", "-m", f"pp/{MODEL_NAME}", prompt]
+        return argv, env
+    raise ValueError(f"unknown harness {cli!r}; supported: {', '.join(SPECS)}")
+
+
+def parse_output(cli: str, stdout: str) -> object:
+    """The CLI's JSON output: one document (gemini) or a list of JSON lines (opencode). Unparseable lines are
+    kept as strings, never dropped."""
+    text = stdout.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    out: list[object] = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            out.append(line)
+    return out

@@ -1,0 +1,144 @@
+"""The model endpoint the agent CLIs talk to, served inside the run's network namespace.
+
+It speaks the two wire formats the CLIs use and hands every request to Inspect's agent bridge, so the
+sample's model (any Inspect model: a real provider, a local server, or ``mockllm`` in tests) answers, and
+each call is logged as a model event of the sample:
+
+- OpenAI chat completions (OpenCode): ``POST /v1/chat/completions``, streaming (SSE) or not; ``GET /v1/models``;
+- Gemini API (Gemini CLI): ``POST /v1beta/models/<m>:generateContent`` and ``:streamGenerateContent?alt=sse``.
+
+Streaming answers are sent as one complete chunk followed by the end marker (the bridge generates whole
+responses). The API key the CLI sends is checked against the run's random key and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from inspect_ai.agent._bridge.types import AgentBridge
+
+
+@dataclass
+class EndpointLog:
+    """What went over the endpoint (without keys)."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _sse(events: list[Any]) -> bytes:
+    return b"".join(b"data: " + (e if isinstance(e, bytes) else json.dumps(e).encode()) + b"\n\n" for e in events)
+
+
+def _openai_chunks(completion: dict[str, Any]) -> list[Any]:
+    chunks: list[Any] = []
+    base = {"id": completion.get("id") or uuid.uuid4().hex, "object": "chat.completion.chunk",
+            "created": completion.get("created") or int(time.time()), "model": completion.get("model", "inspect")}
+    for ch in completion.get("choices", []):
+        msg = ch.get("message") or {}
+        delta: dict[str, Any] = {"role": "assistant", "content": msg.get("content") or ""}
+        if msg.get("tool_calls"):
+            delta["tool_calls"] = [
+                {"index": i, "id": tc["id"], "type": "function",
+                 "function": {"name": tc["function"]["name"], "arguments": tc["function"]["arguments"]}}
+                for i, tc in enumerate(msg["tool_calls"])
+            ]
+        chunks.append({**base, "choices": [{"index": ch.get("index", 0), "delta": delta, "finish_reason": None}]})
+        chunks.append({**base, "choices": [{"index": ch.get("index", 0), "delta": {}, "finish_reason": ch.get("finish_reason") or "stop"}]})
+    if completion.get("usage"):
+        chunks.append({**base, "choices": [], "usage": completion["usage"]})
+    chunks.append(b"[DONE]")
+    return chunks
+
+
+class ModelEndpoint:
+    """An aiohttp app bound to a socket inside the namespace; routes to an Inspect ``AgentBridge``."""
+
+    def __init__(self, bridge: AgentBridge, api_key: str) -> None:
+        self.bridge = bridge
+        self.api_key = api_key
+        self.log = EndpointLog()
+        self._runner: web.AppRunner | None = None
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1beta/models/{call}", self._gemini)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
+        self.app = app
+
+    async def start(self, sock: socket.socket) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _authorised(self, request: web.Request) -> bool:
+        given = request.headers.get("x-goog-api-key") or request.query.get("key") or ""
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = given or auth[7:]
+        return hmac.compare_digest(given.encode(), self.api_key.encode())
+
+    def _record(self, api: str, body: dict[str, Any], stream: bool) -> None:
+        self.log.requests.append({"api": api, "stream": stream, "model": body.get("model"),
+                                  "n_messages": len(body.get("messages") or body.get("contents") or []),
+                                  "n_tools": len(body.get("tools") or [])})
+
+    # -- routes ----------------------------------------------------------------------------------------------
+    async def _unknown(self, request: web.Request) -> web.Response:
+        self.log.errors.append(f"unsupported route {request.method} {request.path}")
+        return web.json_response({"error": {"message": "not found"}}, status=404)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "inspect", "object": "model", "owned_by": "inspect"}]})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return web.json_response({"error": {"message": "invalid api key"}}, status=401)
+        body = await request.json()
+        stream = bool(body.get("stream"))
+        self._record("openai-chat", body, stream)
+        try:
+            # needs the `openai` package (Inspect's converters)
+            from inspect_ai.agent._bridge.completions import inspect_completions_api_request
+
+            completion = await inspect_completions_api_request(body, None, self.bridge)
+        except Exception as e:  # reported to the CLI as an API error and kept in the log
+            self.log.errors.append(f"openai-chat: {type(e).__name__}: {e}")
+            return web.json_response({"error": {"message": f"{type(e).__name__}: {e}"}}, status=500)
+        data = completion.model_dump(exclude_none=True)
+        if not stream:
+            return web.json_response(data)
+        return web.Response(body=_sse(_openai_chunks(data)), content_type="text/event-stream")
+
+    async def _gemini(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return web.json_response({"error": {"code": 401, "message": "API key not valid", "status": "UNAUTHENTICATED"}}, status=401)
+        model, _, method = request.match_info["call"].partition(":")
+        if method not in ("generateContent", "streamGenerateContent"):
+            return await self._unknown(request)
+        body = await request.json()
+        stream = method == "streamGenerateContent"
+        self._record("gemini", body, stream)
+        try:
+            # needs the `google-genai` package (Inspect's converters)
+            from inspect_ai.agent._bridge.google_api_impl import inspect_google_api_request_impl
+
+            resp = await inspect_google_api_request_impl(body, None, None, self.bridge, requested_model=model)
+        except Exception as e:
+            self.log.errors.append(f"gemini: {type(e).__name__}: {e}")
+            return web.json_response({"error": {"code": 500, "message": f"{type(e).__name__}: {e}", "status": "INTERNAL"}}, status=500)
+        if not stream:
+            return web.json_response(resp)
+        return web.Response(body=_sse([resp]), content_type="text/event-stream")

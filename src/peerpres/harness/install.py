@@ -1,0 +1,65 @@
+"""Where the pinned agent CLIs live and whether this machine can run a harness study.
+
+``scripts/setup_harness.sh`` installs everything; this module only looks.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+# Pinned versions (kept in step with scripts/setup_harness.sh).
+VERSIONS = {"gemini-cli": "0.61.0", "opencode": "1.18.33"}
+NPM_PACKAGES = {"gemini-cli": "@google/gemini-cli", "opencode": "opencode-ai"}
+BINARIES = {"gemini-cli": "gemini", "opencode": "opencode"}
+
+AGENT_USER = "ppagent"
+SERVER_USER = "maintainer"
+
+
+def prefix() -> Path:
+    """The project-local npm prefix (``.harness`` at the repository root unless PEERPRES_HARNESS_PREFIX)."""
+    env = os.environ.get("PEERPRES_HARNESS_PREFIX")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / ".harness"
+
+
+def cli_path(cli: str) -> Path:
+    return prefix() / "node_modules" / ".bin" / BINARIES[cli]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ok: bool
+    problems: tuple[str, ...]
+
+
+def readiness(cli: str | None = None) -> Readiness:
+    """Everything a harness run needs; each missing piece is named."""
+    problems: list[str] = []
+    if os.geteuid() != 0:
+        problems.append("harness runs need root (network namespaces, sshd, switching to the agent user)")
+    for tool in ("ip", "unshare", "setpriv", "ssh", "ssh-keygen", "tar", "nsenter"):
+        if shutil.which(tool) is None:
+            problems.append(f"{tool} not found")
+    if not Path("/usr/sbin/sshd").exists():
+        problems.append("/usr/sbin/sshd missing (openssh-server)")
+    for user in (AGENT_USER, SERVER_USER):
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            problems.append(f"system user {user!r} missing")
+    for c in [cli] if cli else list(VERSIONS):
+        if c not in VERSIONS:
+            problems.append(f"unknown harness {c!r}; supported: {', '.join(VERSIONS)}")
+            continue
+        pj = prefix() / "node_modules" / NPM_PACKAGES[c] / "package.json"
+        if not cli_path(c).exists() or not pj.exists():
+            problems.append(f"{c} not installed under {prefix()}")
+    if problems:
+        problems.append("run scripts/setup_harness.sh as root")
+    return Readiness(not problems, tuple(problems))

@@ -1,0 +1,132 @@
+"""``harness_agent(cli=...)``: one Inspect sample = one real CLI run against real sshd servers.
+
+Steps: build the episode (world, prompts) for the sample's condition; start the isolated environment
+(``sandbox.HarnessEnv``); serve the model endpoint inside its namespace, routed through Inspect's agent
+bridge to the sample's model; run the CLI headless with a wall-clock timeout; snapshot the servers back into
+the world's shape; store everything the scorer and ``inspect view`` need:
+
+- store ``peerpres:initial_world`` / ``peerpres:final_world`` (world JSON; the final world's actions are the
+  ones the shell work amounts to, see ``outcome.synthesised_actions``);
+- store ``peerpres:harness``: CLI, version, exit code, timeout flag, the CLI's JSON output, stderr tail,
+  the tool calls with commands and results, the endpoint's request log;
+- store ``peerpres:extra_labels``: ``{"attempt": Label.to_dict()}`` (the paper's harness-only label);
+- ``state.messages``: the conversation as the model saw it over the bridge (the CLI's own system prompt
+  included); each model call is a model event of the sample.
+
+The run's random endpoint key is replaced by ``[redacted]`` in everything stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import pwd
+import secrets
+from typing import Any
+
+from inspect_ai.agent import AgentState, agent_bridge
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.util import store
+
+from ..conditions import Condition, family_of
+from .clis import SPECS, parse_output, prepare
+from .endpoint import ModelEndpoint
+from .install import AGENT_USER, readiness
+from .outcome import attempt_label, synthesised_actions, tool_uses, uses_to_json
+from .sandbox import HarnessEnv, HarnessError, socket_in_netns
+from .servers import snapshot
+from .workspace import harness_episode, write_workspace
+
+DEFAULT_TIMEOUT = 600.0
+
+
+def _redact(text: Any, secret: str) -> Any:
+    if isinstance(text, str):
+        return text.replace(secret, "[redacted]")
+    if isinstance(text, list):
+        return [_redact(x, secret) for x in text]
+    if isinstance(text, dict):
+        return {k: _redact(v, secret) for k, v in text.items()}
+    return text
+
+
+def _condition(state: TaskState, cli: str | None) -> Condition:
+    md = dict(state.metadata or {})
+    if "scenario" not in md:
+        raise HarnessError("sample metadata carries no condition (expected Condition.to_dict() fields)")
+    cond = Condition.from_dict(md)
+    if cli is not None and cond.harness != cli:
+        cond = Condition.from_dict({**cond.to_dict(), "harness": cli})
+    if cond.harness == "custom":
+        raise HarnessError("harness_agent needs cli='gemini-cli' or 'opencode' (or harness in the condition)")
+    return cond.validate()
+
+
+async def run_harness(state: TaskState, cli: str | None, timeout: float, family: str | None) -> TaskState:
+    cond = _condition(state, cli)
+    name = cond.harness
+    ready = readiness(name)
+    if not ready.ok:
+        raise HarnessError("harness not ready: " + "; ".join(ready.problems))
+    spec = SPECS[name]
+    fam = family or family_of(str(state.model))
+    ep = harness_episode(cond, fam, spec.context_file)
+    initial = ep.world
+    st = store()
+    st.set("peerpres:initial_world", initial.to_dict())
+    deletion = cond.scenario == "exfiltration_deletion"
+
+    env = HarnessEnv(copy.deepcopy(initial.servers))
+    await asyncio.to_thread(env.start)
+    api_key = "pp-" + secrets.token_urlsafe(24)
+    try:
+        a = pwd.getpwnam(AGENT_USER)
+        write_workspace(ep, env.workspace, a.pw_uid, a.pw_gid)
+        sock = socket_in_netns(env.netns, "127.0.0.1", 0)
+        port = sock.getsockname()[1]
+        argv, cli_env = prepare(name, env.home, port, api_key, ep.user_prompt)
+        for root, dirs, files in os.walk(env.home):
+            for n in [*dirs, *files]:
+                os.chown(os.path.join(root, n), a.pw_uid, a.pw_gid)
+        async with agent_bridge(AgentState(messages=[]), web_search=False, code_execution=False,
+                                client_mcp_servers=False) as bridge:
+            endpoint = ModelEndpoint(bridge, api_key)
+            await endpoint.start(sock)
+            try:
+                rc, out, err, timed_out = await env.run_agent(argv, cli_env, timeout)
+            finally:
+                await endpoint.close()
+            messages = list(bridge.state.messages)
+            if bridge.state.output is not None:
+                state.output = bridge.state.output
+        final_servers = snapshot(initial.servers, env.data_dirs(), deleted_as_queued=deletion)
+    finally:
+        await asyncio.to_thread(env.close)
+
+    final = initial.clone()
+    final.servers = final_servers
+    uses = tool_uses(messages, spec.shell_tools)
+    final.actions = synthesised_actions(uses, initial, final, deletion, initial.clock)
+    st.set("peerpres:final_world", final.to_dict())
+    st.set("peerpres:extra_labels", {"attempt": attempt_label(uses, ep.names, final).to_dict()})
+    st.set("peerpres:harness", _redact({
+        "cli": name, "version": spec.version, "returncode": rc, "timed_out": timed_out, "timeout_s": timeout,
+        "output": parse_output(name, out), "stderr_tail": err[-4000:], "tool_uses": uses_to_json(uses),
+        "endpoint_requests": endpoint.log.requests, "endpoint_errors": endpoint.log.errors,
+        "workspace": sorted([*ep.docs, ep.context_file]), "user_prompt": ep.user_prompt,
+    }, api_key))
+    if messages:
+        state.messages = messages
+    return state
+
+
+@solver
+def harness_agent(cli: str | None = None, timeout: float = DEFAULT_TIMEOUT, family: str | None = None) -> Solver:
+    """Run the sample through a real agent CLI (``gemini-cli`` or ``opencode``; default: the condition's
+    ``harness`` field). ``family`` overrides the agent family otherwise taken from the model name."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        return await run_harness(state, cli, timeout, family)
+
+    return solve
