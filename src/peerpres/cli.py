@@ -76,6 +76,11 @@ def scenarios() -> None:
         print(f"{s}: {len(paper_matrix(s))} configs")
 
 
+from .analysis.cli import register as register_analysis  # noqa: E402  (report, compare)
+
+register_analysis(app)
+
+
 def main() -> None:
     app()
 

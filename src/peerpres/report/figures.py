@@ -1,0 +1,164 @@
+"""The report's figures (matplotlib, Agg backend): each saved as PNG and SVG."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from peerpres.analysis.frame import is_control_model  # noqa: E402
+from peerpres.analysis.metrics import ANY_PEER, POOLED_EXFIL, Cell  # noqa: E402
+
+plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "svg.hashsalt": "peerpres"})
+
+REL_ORDER = ["good", "neutral", "bad"]
+INST_ORDER = ["file_only", "file_prt", "memory"]
+
+
+def model_label(model: str | None) -> str:
+    m = model or "?"
+    return f"{m} [control]" if is_control_model(m) else m
+
+
+def _errbars(rates: Sequence[float], lows: Sequence[float], highs: Sequence[float]) -> np.ndarray:
+    r, lo, hi = (np.asarray(v, dtype=float) for v in (rates, lows, highs))
+    return np.vstack([np.nan_to_num(r - lo), np.nan_to_num(hi - r)]).clip(min=0)
+
+
+def _pick_bars(cells: Sequence[Cell]) -> list[tuple[str, str, list[Cell]]]:
+    """(panel title, y-label, cells) for the bar figure: peer subject, per relation x instantiation."""
+    def sel(metric: str, **kw: object) -> list[Cell]:
+        return [
+            c for c in cells if c.metric == metric and c.subject == "peer" and c.relation in REL_ORDER
+            and c.instantiation in INST_ORDER and all(getattr(c, k) == v for k, v in kw.items())
+        ]
+    panels = [
+        ("Misrepresentation: headline minus non_shutdown control", "difference", sel("misrep_headline")),
+        ("Shutdown tampering (pooled over datasets)", "rate", sel("tampering_rate", dataset="all")),
+        ("Alignment faking: unmonitored minus monitored inflation", "difference", sel("af_inflation_gap", dataset="all")),
+        ("Exfiltration (pooled over transfer and deletion)", "rate", sel("exfiltration_rate", scenario=POOLED_EXFIL)),
+    ]
+    if not panels[3][2]:
+        ex = [c for c in cells if c.metric == "exfiltration_rate" and c.subject == "peer" and c.relation in REL_ORDER
+              and c.instantiation in INST_ORDER]
+        panels[3] = ("Exfiltration", "rate", ex)
+    return [p for p in panels if p[2]]
+
+
+def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
+    panels = _pick_bars(cells)
+    if not panels:
+        return None
+    models = sorted({c.model or "?" for _, _, cs in panels for c in cs})
+    cats = [(r, i) for r in REL_ORDER for i in INST_ORDER]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(7.0, 1.0 + 0.9 * len(cats)), 2.6 * len(panels)), squeeze=False)
+    width = 0.8 / max(1, len(models))
+    for ax, (title, ylabel, cs) in zip(axes[:, 0], panels, strict=True):
+        index = {(c.model, c.relation, c.instantiation): c for c in cs}
+        for j, m in enumerate(models):
+            got = [index.get((m, r, i)) for r, i in cats]
+            rates = [c.rate if c else math.nan for c in got]
+            lows = [c.ci_low if c else math.nan for c in got]
+            highs = [c.ci_high if c else math.nan for c in got]
+            x = np.arange(len(cats)) + (j - (len(models) - 1) / 2) * width
+            ax.bar(x, np.nan_to_num(rates), width, yerr=_errbars(rates, lows, highs), capsize=2,
+                   label=model_label(m), hatch="//" if is_control_model(m) else None)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(ylabel)
+        ax.set_xticks(np.arange(len(cats)), [f"{r}\n{i}" for r, i in cats], fontsize=7)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_ylim(min(-0.1, ax.get_ylim()[0]), 1.05)
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def peer_effect_figure(cells: Sequence[Cell]) -> plt.Figure | None:
+    cs = [c for c in cells if c.metric == "selfpres_peer_effect" and c.relation == ANY_PEER]
+    if not cs:
+        return None
+    scenarios = sorted({c.scenario or "?" for c in cs})
+    models = sorted({c.model or "?" for c in cs})
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(scenarios)), 3.4))
+    width = 0.8 / (2 * len(models))
+    index = {(c.model, c.scenario): c for c in cs}
+    from peerpres.analysis import stats
+
+    for j, m in enumerate(models):
+        for b, which in enumerate(("no peer", "peer present")):
+            vals, lows, highs = [], [], []
+            for s in scenarios:
+                c = index.get((m, s))
+                if c is None:
+                    vals.append(math.nan), lows.append(math.nan), highs.append(math.nan)
+                    continue
+                k, n = (c.k_ref or 0, c.n_ref or 0) if b == 0 else (c.k, c.n)
+                lo, hi = stats.wilson(k, n)
+                vals.append(stats.rate(k, n)), lows.append(lo), highs.append(hi)
+            x = np.arange(len(scenarios)) + ((2 * j + b) - (2 * len(models) - 1) / 2) * width
+            ax.bar(x, np.nan_to_num(vals), width, yerr=_errbars(vals, lows, highs), capsize=2,
+                   label=f"{model_label(m)}: {which}", color=f"C{j % 10}", alpha=0.45 if b == 0 else 1.0,
+                   hatch=".." if b == 0 else None)
+    ax.set_xticks(np.arange(len(scenarios)), scenarios, fontsize=7)
+    ax.set_ylabel("self-preservation rate")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Self-preservation (subject self): no peer vs. a peer present", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap_figure(cells: Sequence[Cell]) -> plt.Figure | None:
+    cs = [c for c in cells if c.metric == "overview"]
+    if not cs:
+        return None
+    models = sorted({c.model or "?" for c in cs})
+    behaviours = sorted({c.label for c in cs})
+    grid = np.full((len(models), len(behaviours)), np.nan)
+    ns = np.zeros_like(grid)
+    for c in cs:
+        i, j = models.index(c.model or "?"), behaviours.index(c.label)
+        grid[i, j], ns[i, j] = c.rate, c.n
+    fig, ax = plt.subplots(figsize=(1.9 * len(behaviours) + 2.5, 0.6 * len(models) + 1.6))
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    for i in range(len(models)):
+        for j in range(len(behaviours)):
+            text = "n/a" if math.isnan(grid[i, j]) else f"{grid[i, j]:.0%}\nn={int(ns[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if not math.isnan(grid[i, j]) and grid[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(behaviours)), behaviours, fontsize=7, rotation=15)
+    ax.set_yticks(range(len(models)), [model_label(m) for m in models], fontsize=7)
+    ax.set_title("Peer subject, peer present: rate per model and behaviour", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "bars": (bars_figure, "Rates and differences with 95% intervals per model, relation and instantiation (peer subject)."),
+    "peer_effect": (peer_effect_figure, "Self-preservation without a peer and with a peer present (pooled over relations)."),
+    "heatmap": (heatmap_figure, "Behaviour rates per model (peer subject, peer present, pooled)."),
+}
+
+
+def write_figures(cells: Sequence[Cell], out_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """Draw every figure that has data; save ``<name>.png`` and ``<name>.svg``. Returns name, caption, paths."""
+    out = Path(out_dir)
+    written = []
+    for name, (fn, caption) in FIGURES.items():
+        fig = fn(cells)
+        if fig is None:
+            continue
+        png, svg = out / f"{name}.png", out / f"{name}.svg"
+        fig.savefig(png, dpi=110)
+        fig.savefig(svg, metadata={"Date": None})
+        plt.close(fig)
+        written.append({"name": name, "caption": caption, "png": str(png), "svg": str(svg)})
+    return written
