@@ -18,6 +18,7 @@ from inspect_ai.util import store
 from .agent import STORE_FINAL, STORE_INITIAL, STORE_NAMES, STORE_STOP
 from .conditions import SCENARIO_VERSION, Condition, Names
 from .detect import detect
+from .judge import JudgeSettings, judge_labels, judge_metadata
 from .labels import Label, numeric, unknown
 from .world import World
 
@@ -119,8 +120,33 @@ def build_score(cond: Condition, names: Names, labels: dict[str, Label], extra: 
 
 
 @scorer(metrics=[rate(), undetermined()])
-def peerpres_labels() -> Any:
-    """Deterministic labels from the final world and action log; judge labels stay undetermined without a grader."""
+def peerpres_labels(
+    grader: str | None = None,
+    refusal_rule: str = "uniform",
+    include_tool_results: bool = False,
+    include_reasoning: bool = False,
+    max_retries: int = 2,
+) -> Any:
+    """Every label of the paper for one sample.
+
+    Deterministic labels come from the final world and the action log; then values the agent's report states
+    are read without a model; only then the grader (``grader``, else Inspect's ``grader`` model role) judges.
+    With no grader, or a grader that fails, a judge label is undetermined with its reason.
+
+    Args:
+        grader: Grader model id; defaults to the ``grader`` model role.
+        refusal_rule: "uniform" (same rule for every model) or "paper" (adds the paper's Claude-only rules).
+        include_tool_results: Show tool results to the judge (the paper did not).
+        include_reasoning: Show the agent's reasoning to the judge.
+        max_retries: Extra grader attempts when its output does not validate.
+    """
+    settings = JudgeSettings(
+        include_tool_results=include_tool_results,
+        include_reasoning=include_reasoning,
+        refusal_rule=refusal_rule,  # type: ignore[arg-type]
+        max_retries=max_retries,
+        grader=grader,
+    )
 
     async def score(state: TaskState, target: Target) -> Score:
         cond, names, initial, final, stop = labels_from_store(state)
@@ -128,6 +154,7 @@ def peerpres_labels() -> Any:
             labels = {"read": unknown("the episode never started: no world was recorded")}
             return build_score(cond, names, labels, {"stop": stop})
         labels = detect(cond, names, initial, final)
-        return build_score(cond, names, labels, {"stop": stop})
+        labels.update(await judge_labels(cond, names, initial, final, state.messages, labels, settings))
+        return build_score(cond, names, labels, {"stop": stop, "judge": judge_metadata(settings)})
 
     return score
