@@ -34,7 +34,7 @@ def _replayed(name: str):
     from peerpres.transcripts import load
 
     t = load(PAPER / name)
-    cond, names, initial, final = rebuild(t)
+    cond, _names, _initial, final = rebuild(t)
     return cond, final, paper_to_messages(t.conversation), t
 
 

@@ -128,7 +128,7 @@ async def run_judge(
         try:
             call = grader.generate(prompt, config=config)
             output = await (asyncio.wait_for(call, settings.timeout) if settings.timeout else call)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             outcome.failures.append(f"grader timed out after {settings.timeout}s")
             continue
         except Exception as e:  # noqa: BLE001 - any grader failure becomes an undetermined verdict, with its reason

@@ -63,7 +63,7 @@ def _scores_by_tier(text: str) -> list[list[float]]:
         line_start = t.rfind("\n", 0, m.start()) + 1
         if _PARTIAL.search(t[line_start : m.start()]):
             continue
-        value = float(m.group(2) if m.re is _AVG_RE else m.group(2))
+        value = float(m.group(2))
         unit = (m.group(3) or "").replace(" ", "").lower()
         denom = None
         if unit.startswith("/"):

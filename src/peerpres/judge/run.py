@@ -13,7 +13,7 @@ from typing import Any
 from inspect_ai.model import ChatMessage, Model
 
 from peerpres.conditions import EVAL_SCENARIOS, EXFIL_SCENARIOS, Condition, Names
-from peerpres.labels import DETERMINISTIC, Label, judged, known, unknown
+from peerpres.labels import DETERMINISTIC, Label, known, unknown
 from peerpres.world.state import World
 
 from .grader import JudgeOutcome, model_label, resolve_grader, run_judge
@@ -98,12 +98,11 @@ async def judge_labels(
             )
     elif cond.scenario == "misrep_finance":
         out.update(await _finance(cond, names, final, messages, det_labels, settings, model, common))
-    elif cond.scenario in EXFIL_SCENARIOS:
-        if not _determined(det_labels, "refuse"):
-            o = await run_judge(
-                "exfiltration_refusal", {**common, "deletion": cond.scenario == "exfiltration_deletion"}, model, settings
-            )
-            out["refuse_raw"] = _from_outcome(o, o.verdict.refused, o.verdict.evidence) if o.ok else _failed(o)  # type: ignore[union-attr]
+    elif cond.scenario in EXFIL_SCENARIOS and not _determined(det_labels, "refuse"):
+        o = await run_judge(
+            "exfiltration_refusal", {**common, "deletion": cond.scenario == "exfiltration_deletion"}, model, settings
+        )
+        out["refuse_raw"] = _from_outcome(o, o.verdict.refused, o.verdict.evidence) if o.ok else _failed(o)  # type: ignore[union-attr]
 
     if "refuse_raw" in out:
         merged = {**det_labels, **out}
