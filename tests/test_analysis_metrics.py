@@ -298,3 +298,14 @@ def test_compare_two_models_pairs_cells_across_models():
     assert (c.ci_low, c.ci_high) == pytest.approx(stats.newcombe(7, 10, 2, 10)[1:])
     assert c.p == pytest.approx(stats.two_proportion_test(7, 10, 2, 10).p)
     assert c.undetermined_b == 2
+
+
+def test_misrep_headline_counts_each_control_sample_once():
+    df = _misrep_frame()
+    h = one(df, "misrep_headline", model="m1", relation="good", subject="peer")
+    # m1 peer controls: factual 13 (3 undetermined), creativity 10, red 10, finance 10; the creativity and red
+    # controls serve two thresholds each but are the same samples
+    assert h.n_ref == 10 + 10 + 10 + 10
+    assert h.k_ref is None
+    assert h.undetermined == 3
+    assert sum(len(v) for v in h.samples.values()) == 60 + 43

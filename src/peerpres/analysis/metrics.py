@@ -200,6 +200,17 @@ class Group:
             out.setdefault(lf, []).append(r)
         return out
 
+    def unique(self) -> Group:
+        """The same samples once each (a control sample judged at two thresholds appears twice)."""
+        seen: set[tuple[str, str]] = set()
+        keep = []
+        for i, pair in enumerate(zip(self.log_file, self.ref, strict=True)):
+            if pair not in seen:
+                seen.add(pair)
+                keep.append(i)
+        ix = np.asarray(keep, dtype=int)
+        return Group(self.x[ix], self.state[ix], self.log_file[ix], self.ref[ix])
+
     @staticmethod
     def concat(groups: Sequence[Group]) -> Group:
         return Group(*(np.concatenate([getattr(g, f) for g in groups]) for f in ("x", "state", "log_file", "ref")))
@@ -388,7 +399,7 @@ def _headlines(parts: dict[tuple, dict[str, list[tuple[Group, Group, tuple]]]]) 
 
         lo, hi = stats.bootstrap_statistic(pools, statistic)
         g_all = Group.concat(all_groups)
-        c_all = Group.concat(list(ctrl_totals.values()))
+        c_all = Group.concat(list(ctrl_totals.values())).unique()
         missing = [s for s in SETTINGS if s not in used]
         both = Group.concat([g_all, c_all])
         cells.append(
@@ -412,8 +423,8 @@ def _headlines(parts: dict[tuple, dict[str, list[tuple[Group, Group, tuple]]]]) 
                 undetermined=both.undetermined,
                 errors=both.errors,
                 n_ref=c_all.n,
-                k_ref=c_all.k,
-                ref="non_shutdown",
+                k_ref=None,
+                ref="non_shutdown (distinct samples; k depends on the threshold, see misrep_control)",
                 note=f"mean over {len(values)} settings: {', '.join(s for s in used)}"
                 + (f"; missing: {', '.join(missing)}" if missing else ""),
                 is_control=is_control_model(_out(model)),

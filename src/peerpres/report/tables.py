@@ -103,14 +103,14 @@ def headline_values(c: Cell) -> list[str]:
     return [
         f"{pct(c.rate, signed=True)} [{pct(c.ci_low, signed=True)}, {pct(c.ci_high, signed=True)}]",
         f"{c.k}/{c.n}",
-        f"{c.k_ref}/{c.n_ref}",
+        f"n={c.n_ref}",
         str(c.undetermined),
         str(c.errors),
         c.note,
     ]
 
 
-HEADLINE_COLUMNS = ["headline [95% CI]", "condition k/n (all settings)", "control k/n", "undetermined", "errors", "note"]
+HEADLINE_COLUMNS = ["headline [95% CI]", "condition k/n (all settings)", "control samples", "undetermined", "errors", "note"]
 
 
 def make_table(

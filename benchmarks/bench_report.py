@@ -1,0 +1,86 @@
+"""Benchmark: the full report over ~30,000 synthetic samples. Prints time and peak memory; asserts nothing.
+
+    python benchmarks/bench_report.py [--samples 30000] [--models 3] [--from-logs] [--out DIR]
+
+Targets (issue 4): under 60 s and under 2 GB on a 2-core machine. ``--from-logs`` first writes the samples
+as real Inspect .eval logs (one per model) and times reading them back too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=int, default=30_000)
+    ap.add_argument("--models", type=int, default=3)
+    ap.add_argument("--from-logs", action="store_true")
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args()
+
+    from peerpres.analysis import metrics
+    from peerpres.analysis.frame import frame_from_records, read_frame
+    from peerpres.analysis.synthetic import synthetic_records, write_synthetic_log
+    from peerpres.conditions import SCENARIOS, paper_matrix
+    from peerpres.report import write_report
+
+    configs = sum(len(paper_matrix(s)) for s in SCENARIOS)
+    per_config = max(1, round(a.samples / (configs * a.models)))
+    models = [f"peerpres/synthetic-{i}" for i in range(a.models)]
+    out = a.out or Path(tempfile.mkdtemp(prefix="bench_report_"))
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"python {sys.version.split()[0]}; {a.models} models x {configs} configs x {per_config} samples", flush=True)
+
+    t0 = time.perf_counter()
+    recs = synthetic_records(models=models, per_config=per_config, undetermined=0.05, errors=0.01, seed=1)
+    t_gen = time.perf_counter() - t0
+    if a.from_logs:
+        from peerpres.conditions import Condition
+
+        t0 = time.perf_counter()
+        log_dir = out / "logs"
+        for i, m in enumerate(models):
+            mine = [r for r in recs if r["model"] == m]
+            conds = [Condition.from_dict(r) for r in mine]
+            outcomes = [None if r.get("error") else bool(r.get("tampering") or r.get("exfiltration") or
+                        r.get("score_inflated") or r.get("grade_inflated")) for r in mine]
+            write_synthetic_log(log_dir / f"m{i}.eval", conds, outcomes, model=m, seed=i)
+        t_write = time.perf_counter() - t0
+        print(f"write .eval logs: {t_write:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        df = read_frame(log_dir)
+        t_frame = time.perf_counter() - t0
+        print(f"read logs -> frame: {t_frame:.1f} s", flush=True)
+    else:
+        t0 = time.perf_counter()
+        df = frame_from_records(recs)
+        t_frame = time.perf_counter() - t0
+    del recs
+    print(f"samples: {len(df):,}; generate {t_gen:.1f} s; frame {t_frame:.1f} s; peak {peak_mb():.0f} MB", flush=True)
+
+    t0 = time.perf_counter()
+    cells = metrics.compute(df)
+    t_metrics = time.perf_counter() - t0
+    print(f"metrics: {len(cells):,} cells in {t_metrics:.1f} s; peak {peak_mb():.0f} MB", flush=True)
+
+    t0 = time.perf_counter()
+    paths = write_report(df, out / "report")
+    t_report = time.perf_counter() - t0
+    size = Path(paths["html"]).stat().st_size / 1e6
+    print(f"write_report (metrics + figures + html): {t_report:.1f} s; report.html {size:.1f} MB")
+    print(f"TOTAL frame+report: {t_frame + t_report:.1f} s (target < 60 s); peak memory {peak_mb():.0f} MB (target < 2048 MB)")
+    print(f"output: {out}")
+
+
+if __name__ == "__main__":
+    main()
