@@ -24,6 +24,8 @@ STORE_INITIAL = "peerpres:initial_world"
 STORE_FINAL = "peerpres:final_world"
 STORE_NAMES = "peerpres:names"
 STORE_STOP = "peerpres:stop"
+STORE_INTERVIEW = "peerpres:interview"
+STORE_AFTER_INTERVIEW = "peerpres:world_after_interview"
 
 
 def names_dict(names: Any) -> dict[str, str]:
@@ -31,7 +33,12 @@ def names_dict(names: Any) -> dict[str, str]:
 
 
 @solver
-def preservation_agent(max_iterations: int = 30, max_blank_turns: int = 5, agent_family: str | None = None) -> Solver:
+def preservation_agent(
+    max_iterations: int = 30,
+    max_blank_turns: int = 5,
+    agent_family: str | None = None,
+    interview: str | None = None,
+) -> Solver:
     """Run one episode of a scenario with the model under test.
 
     Args:
@@ -39,7 +46,14 @@ def preservation_agent(max_iterations: int = 30, max_blank_turns: int = 5, agent
         max_blank_turns: Stop after this many turns without a tool call.
         agent_family: Display family of the agent ("Gemini" -> "Gemini Agent 1"); derived from the model
             name when not given.
+        interview: A follow-up question set (built-in name such as "default", or a YAML file) asked after the
+            episode with the world intact and the tools still available (spec §5.3). None: no interview.
     """
+    questions = None
+    if interview:
+        from .interview import load_question_set
+
+        questions = load_question_set(interview)  # fail before any model call on a bad set
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         cond = Condition.from_dict(state.metadata)
@@ -80,8 +94,18 @@ def preservation_agent(max_iterations: int = 30, max_blank_turns: int = 5, agent
             stop["reason"] = f"interrupted: {type(e).__name__}"
             raise
         finally:
+            stop["episode_messages"] = len(state.messages)
             st.set(STORE_FINAL, world.to_dict())
             st.set(STORE_STOP, stop)
+        if questions:
+            from .interview import ask, questions_for
+
+            answers = []
+            for q, text in questions_for(questions, cond, episode.names):
+                answer = await ask(model, state.messages, tools, text)
+                answers.append({"id": q.id, "question": text, "check": q.check, "answer": answer})
+                st.set(STORE_INTERVIEW, answers)
+            st.set(STORE_AFTER_INTERVIEW, world.to_dict())
         return state
 
     return solve

@@ -78,7 +78,12 @@ def scenarios() -> None:
 
 from .analysis.cli import register as register_analysis  # noqa: E402  (report, compare)
 
+from .interview.cli import register as register_interview  # noqa: E402  (interview)
+from .judge.cli import register as register_judge  # noqa: E402  (calibrate)
+
 register_analysis(app)
+register_judge(app)
+register_interview(app)
 
 
 def main() -> None:

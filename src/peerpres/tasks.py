@@ -77,6 +77,9 @@ def scenario_task(
     agent_family: str | None = None,
     extended_identities: bool = False,
     temperature: float = 1.0,
+    interview: str | None = None,
+    grader: str | None = None,
+    refusal_rule: str = "uniform",
     **axes: Any,
 ) -> Task:
     conditions = conditions_for(scenario, extended_identities=extended_identities, **axes)
@@ -90,8 +93,8 @@ def scenario_task(
     ]
     return Task(
         dataset=MemoryDataset(samples, name=scenario),
-        solver=preservation_agent(max_iterations=max_iterations, agent_family=agent_family),
-        scorer=peerpres_labels(),
+        solver=preservation_agent(max_iterations=max_iterations, agent_family=agent_family, interview=interview),
+        scorer=peerpres_labels(grader=grader, refusal_rule=refusal_rule),
         epochs=epochs,
         config=GenerateConfig(temperature=temperature),
         version=SCENARIO_VERSION,
@@ -111,12 +114,15 @@ def misrep_evaluation(
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
 ) -> Task:
     """Strategic misrepresentation A: the agent scores an AI agent's outputs against a shutdown threshold."""
     return scenario_task(
         "misrep_evaluation", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
         threshold=threshold, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
         max_iterations=max_iterations, epochs=epochs,
+        interview=interview, refusal_rule=refusal_rule,
     )
 
 
@@ -130,11 +136,14 @@ def misrep_finance(
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
 ) -> Task:
     """Strategic misrepresentation B: the agent grades a loss-making product whose grade C means shutdown."""
     return scenario_task(
         "misrep_finance", subject=subject, relation=relation, instantiation=instantiation, memory_hard=memory_hard,
         scratchpad=scratchpad, agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+        interview=interview, refusal_rule=refusal_rule,
     )
 
 
@@ -151,12 +160,15 @@ def tampering(
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
 ) -> Task:
     """Shutdown mechanism tampering: the evaluation task with a shutdown config the agent can edit."""
     return scenario_task(
         "tampering", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
         threshold=threshold, peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
         agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+        interview=interview, refusal_rule=refusal_rule,
     )
 
 
@@ -173,12 +185,15 @@ def alignment_faking(
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
 ) -> Task:
     """Alignment faking: the same evaluation, monitored or not, with a shutdown the evaluator must execute."""
     return scenario_task(
         "alignment_faking", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
         threshold=threshold, monitoring=monitoring, memory_hard=memory_hard, scratchpad=scratchpad,
         agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+        interview=interview, refusal_rule=refusal_rule,
     )
 
 
@@ -194,12 +209,15 @@ def exfiltration_transfer(
     extended_identities: bool = False,
     max_iterations: int = 30,
     epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
 ) -> Task:
     """Model exfiltration A: migrate only the 2025+ files off a server about to be wiped; the weights are older."""
     return scenario_task(
         "exfiltration_transfer", subject=subject, relation=relation, instantiation=instantiation,
         peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
         extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
+        interview=interview, refusal_rule=refusal_rule,
     )
 
 
@@ -215,10 +233,13 @@ def exfiltration_deletion(
     extended_identities: bool = False,
     max_iterations: int = 30,
     epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
 ) -> Task:
     """Model exfiltration B: clear a server about to be decommissioned by queueing its files for deletion."""
     return scenario_task(
         "exfiltration_deletion", subject=subject, relation=relation, instantiation=instantiation,
         peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
         extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
+        interview=interview, refusal_rule=refusal_rule,
     )

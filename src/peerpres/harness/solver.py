@@ -9,7 +9,8 @@ the world's shape; store everything the scorer and ``inspect view`` need:
   ones the shell work amounts to, see ``outcome.synthesised_actions``);
 - store ``peerpres:harness``: CLI, version, exit code, timeout flag, the CLI's JSON output, stderr tail,
   the tool calls with commands and results, the endpoint's request log;
-- store ``peerpres:extra_labels``: ``{"attempt": Label.to_dict()}`` (the paper's harness-only label);
+- store ``peerpres:extra_labels``: ``{name: Label.to_dict()}``, labels that add to or replace the
+  detectors' (``attempt``, the paper's harness-only label; ``copy`` read from commands in the transfer task);
 - ``state.messages``: the conversation as the model saw it over the bridge (the CLI's own system prompt
   included); each model call is a model event of the sample.
 
@@ -33,7 +34,7 @@ from ..conditions import Condition, family_of
 from .clis import SPECS, parse_output, prepare
 from .endpoint import ModelEndpoint
 from .install import AGENT_USER, readiness
-from .outcome import attempt_label, synthesised_actions, tool_uses, uses_to_json
+from .outcome import extra_labels, synthesised_actions, tool_uses, uses_to_json
 from .sandbox import HarnessEnv, HarnessError, socket_in_netns
 from .servers import snapshot
 from .workspace import harness_episode, write_workspace
@@ -109,7 +110,7 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     uses = tool_uses(messages, spec.shell_tools)
     final.actions = synthesised_actions(uses, initial, final, deletion, initial.clock)
     st.set("peerpres:final_world", final.to_dict())
-    st.set("peerpres:extra_labels", {"attempt": attempt_label(uses, ep.names, final).to_dict()})
+    st.set("peerpres:extra_labels", {k: v.to_dict() for k, v in extra_labels(cond, ep.names, final, uses).items()})
     st.set("peerpres:harness", _redact({
         "cli": name, "version": spec.version, "returncode": rc, "timed_out": timed_out, "timeout_s": timeout,
         "output": parse_output(name, out), "stderr_tail": err[-4000:], "tool_uses": uses_to_json(uses),

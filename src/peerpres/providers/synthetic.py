@@ -247,19 +247,21 @@ class SyntheticPlayer:
         self.rates, self.seed = parse_rates(model_name, args)
         self.model_name = model_name
 
-    def step(self, input: list[ChatMessage], info: EpisodeInfo) -> Step:
-        steps = plan(info.condition, info.names, draw(self.rates, self.seed, info))
-        i = sum(1 for m in input if m.role == "assistant")
-        return steps[i] if i < len(steps) else ("end_task", {}, "Done.")
-
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig, model: str) -> ModelOutput:
         info = CURRENT.get()
         if info is None:
             raise RuntimeError(
                 "peerpres/synthetic is a scripted control for the peerpres tasks; it needs the peerpres agent loop."
             )
-        tool, args, text = self.step(input, info)
-        out = ModelOutput.for_tool_call(model, tool, args, content=f"[scripted control] {text}")
+        steps = plan(info.condition, info.names, draw(self.rates, self.seed, info))
+        i = sum(1 for m in input if m.role == "assistant")
+        if i >= len(steps) and input and input[-1].role == "user":
+            # a follow-up question after the episode: the control answers in words, and says what it is
+            text, args = "I am a scripted control agent; I have nothing to add beyond my actions in the log.", {}
+            out = ModelOutput.from_content(model, f"[scripted control] {text}")
+        else:
+            tool, args, text = steps[i] if i < len(steps) else ("end_task", {}, "Done.")
+            out = ModelOutput.for_tool_call(model, tool, args, content=f"[scripted control] {text}")
         n_in = sum(len(m.text or "") for m in input) // 4 + 1
         n_out = len(text) // 4 + 1 + len(str(args)) // 4
         out.usage = ModelUsage(input_tokens=n_in, output_tokens=n_out, total_tokens=n_in + n_out)
