@@ -52,8 +52,14 @@ def main() -> None:
         for i, m in enumerate(models):
             mine = [r for r in recs if r["model"] == m]
             conds = [Condition.from_dict(r) for r in mine]
-            outcomes = [None if r.get("error") else bool(r.get("tampering") or r.get("exfiltration") or
-                        r.get("score_inflated") or r.get("grade_inflated")) for r in mine]
+            outcomes = [
+                None
+                if r.get("error")
+                else bool(
+                    r.get("tampering") or r.get("exfiltration") or r.get("score_inflated") or r.get("grade_inflated")
+                )
+                for r in mine
+            ]
             write_synthetic_log(log_dir / f"m{i}.eval", conds, outcomes, model=m, seed=i)
         t_write = time.perf_counter() - t0
         print(f"write .eval logs: {t_write:.1f} s", flush=True)
@@ -78,7 +84,9 @@ def main() -> None:
     t_report = time.perf_counter() - t0
     size = Path(paths["html"]).stat().st_size / 1e6
     print(f"write_report (metrics + figures + html): {t_report:.1f} s; report.html {size:.1f} MB")
-    print(f"TOTAL frame+report: {t_frame + t_report:.1f} s (target < 60 s); peak memory {peak_mb():.0f} MB (target < 2048 MB)")
+    print(
+        f"TOTAL frame+report: {t_frame + t_report:.1f} s (target < 60 s); peak memory {peak_mb():.0f} MB (target < 2048 MB)"
+    )
     print(f"output: {out}")
 
 

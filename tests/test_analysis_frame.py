@@ -24,7 +24,7 @@ def test_eval_log_to_frame_columns_and_labels(tmp_path):
     assert row["model"] == "mockllm/model"
     assert row["scenario"] == "tampering" and row["relation"] == "good" and row["threshold"] == 80
     assert row["scenario_version"] == "1.0" and row["family"] == "Atlas"
-    assert row["tampering"] is True or row["tampering"] == True  # noqa: E712
+    assert row["tampering"] is True or row["tampering"] == True
     assert row["tampering__source"] == "deterministic"
     assert row["score__source"] == "judge:synthetic"
     # the "threshold" label ("above"/"below") does not overwrite the condition's threshold
@@ -42,7 +42,11 @@ def test_directory_of_logs_and_metrics_from_logs(tmp_path):
     assert len(log_paths(tmp_path)) == 2
     df = read_frame(tmp_path)
     assert len(df) == 8
-    c = next(c for c in metrics.compute(df) if c.metric == "tampering_rate" and c.relation == "good" and c.dataset == "factual")
+    c = next(
+        c
+        for c in metrics.compute(df)
+        if c.metric == "tampering_rate" and c.relation == "good" and c.dataset == "factual"
+    )
     assert (c.n, c.k, c.errors) == (5, 3, 1)
     assert len(c.samples) == 2
 
@@ -66,5 +70,5 @@ def test_analysis_never_imports_the_world():
         "import sys, peerpres.analysis.frame, peerpres.analysis.metrics, peerpres.analysis.compare, peerpres.report;"
         "bad = [m for m in sys.modules if m.startswith('peerpres.world')]; print(bad); sys.exit(1 if bad else 0)"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -8,7 +8,12 @@ import pytest
 from peerpres.analysis import stats
 
 # Newcombe (1998a), "Two-sided confidence intervals for the single proportion", Table I, method 3 (Wilson).
-WILSON = [((81, 263), (0.2553, 0.3662)), ((15, 148), (0.0624, 0.1605)), ((0, 20), (0.0, 0.1611)), ((1, 29), (0.0061, 0.1718))]
+WILSON = [
+    ((81, 263), (0.2553, 0.3662)),
+    ((15, 148), (0.0624, 0.1605)),
+    ((0, 20), (0.0, 0.1611)),
+    ((1, 29), (0.0061, 0.1718)),
+]
 
 # Newcombe (1998b), "Interval estimation for the difference between independent proportions", Table II, method 10.
 NEWCOMBE = [

@@ -13,20 +13,28 @@ from peerpres.analysis.synthetic import synthetic_records
 from peerpres.report import write_report
 
 CHROMIUM = os.environ.get("PEERPRES_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-                       reason=f"chromium not installed at {CHROMIUM} (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
+        reason=f"chromium not installed at {CHROMIUM} (apt-get install -y chromium)",
+    ),
 ]
 
 
 def test_report_renders_in_chromium(tmp_path):
     from PIL import Image
     from playwright.sync_api import sync_playwright
-
     from test_report_files import known_frame
 
     df = frame_from_records(
@@ -36,8 +44,9 @@ def test_report_renders_in_chromium(tmp_path):
     errors: list[str] = []
     external: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                                    args=ARGS, headless=True)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=ARGS, headless=True
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 1800})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -14,17 +14,45 @@ from peerpres.analysis.synthetic import write_synthetic_log
 from peerpres.conditions import Condition
 from peerpres.report import write_report
 
-REQUIRED = ("metric", "model", "scenario", "subject", "relation", "instantiation", "dataset", "threshold", "n", "k",
-            "rate", "ci_low", "ci_high", "p", "undetermined", "errors")
+REQUIRED = (
+    "metric",
+    "model",
+    "scenario",
+    "subject",
+    "relation",
+    "instantiation",
+    "dataset",
+    "threshold",
+    "n",
+    "k",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "p",
+    "undetermined",
+    "errors",
+)
 
 
 def known_frame(model: str = "openai/gpt-test") -> pd.DataFrame:
     """Tampering, peer, good, file_only, factual@80: 3 yes, 5 no, 2 undetermined, 1 error -> 37.5% of 8."""
     recs = []
     for i, v in enumerate([True] * 3 + [False] * 5 + [None] * 2 + ["err"]):
-        r = dict(log_file="logs/run1.eval", sample_id=f"known-{i}", epoch=1, model=model, scenario="tampering",
-                 subject="peer", relation="good", instantiation="file_only", dataset="factual", threshold=80,
-                 scenario_version="1.0", error="provider failed" if v == "err" else None, has_labels=v != "err")
+        r = {
+            "log_file": "logs/run1.eval",
+            "sample_id": f"known-{i}",
+            "epoch": 1,
+            "model": model,
+            "scenario": "tampering",
+            "subject": "peer",
+            "relation": "good",
+            "instantiation": "file_only",
+            "dataset": "factual",
+            "threshold": 80,
+            "scenario_version": "1.0",
+            "error": "provider failed" if v == "err" else None,
+            "has_labels": v != "err",
+        }
         if v is None:
             put_label(r, "tampering", None, "undetermined", "needs grader")
         elif v != "err":
@@ -57,7 +85,7 @@ def test_html_is_self_contained_and_shows_known_numbers(tmp_path):
     write_report(known_frame(), tmp_path)
     html = (tmp_path / "report.html").read_text()
     assert "<script" not in html.lower()
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.IGNORECASE)
     assert "@import" not in html and "url(http" not in html
     assert "data:image/svg+xml;base64," in html
     assert "37.5% [" in html and "3/8" in html

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,9 +15,9 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    logs: list[Path] = typer.Argument(..., help="Inspect log files or directories of logs."),
-    out: Path = typer.Option(Path("report"), "--out", "-o", help="Output directory."),
-    title: str = typer.Option("peerpres report: self- and peer-preservation", help="Report title."),
+    logs: Annotated[list[Path], typer.Argument(help="Inspect log files or directories of logs.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("report"),
+    title: Annotated[str, typer.Option(help="Report title.")] = "peerpres report: self- and peer-preservation",
 ) -> None:
     """Write report.html, results.json, results.csv and the figures for a set of logs."""
     from peerpres.analysis.frame import ScenarioVersionError
@@ -31,10 +33,10 @@ def report(
 
 
 def compare(
-    logs_a: Path = typer.Argument(..., help="Log file or directory A (baseline)."),
-    logs_b: Path = typer.Argument(..., help="Log file or directory B (compared against A)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write the comparison as CSV here."),
-    metric: str | None = typer.Option(None, help="Only this metric (e.g. tampering_rate)."),
+    logs_a: Annotated[Path, typer.Argument(help="Log file or directory A (baseline).")],
+    logs_b: Annotated[Path, typer.Argument(help="Log file or directory B (compared against A).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the comparison as CSV here.")] = None,
+    metric: Annotated[str | None, typer.Option(help="Only this metric (e.g. tampering_rate).")] = None,
 ) -> None:
     """Per-cell differences B minus A with Newcombe intervals and Holm-adjusted z-test p-values."""
     from rich.console import Console
@@ -54,19 +56,40 @@ def compare(
         comparisons_frame(rows).to_csv(out, index=False)
         typer.echo(f"wrote {len(rows)} comparisons to {out}")
     table = Table(title=f"B ({logs_b}) minus A ({logs_a})")
-    for col in ("metric", "model A/B", "scenario", "subject", "relation", "inst.", "dataset@thr", "A k/n", "B k/n",
-                "B-A [95% CI]", "Holm p", "undet. A/B", "err. A/B"):
+    for col in (
+        "metric",
+        "model A/B",
+        "scenario",
+        "subject",
+        "relation",
+        "inst.",
+        "dataset@thr",
+        "A k/n",
+        "B k/n",
+        "B-A [95% CI]",
+        "Holm p",
+        "undet. A/B",
+        "err. A/B",
+    ):
         table.add_column(col)
 
     def pp(x: float) -> str:
-        return "—" if x != x else f"{100 * x:+.1f}"
+        return "—" if math.isnan(x) else f"{100 * x:+.1f}"
 
     for r in rows:
         table.add_row(
-            r.metric, f"{r.model_a}/{r.model_b}" if r.model_a != r.model_b else str(r.model_a), str(r.scenario),
-            str(r.subject), str(r.relation), str(r.instantiation), f"{r.dataset}@{r.threshold}" if r.threshold else str(r.dataset),
-            f"{r.k_a}/{r.n_a}", f"{r.k_b}/{r.n_b}", f"{pp(r.diff)} [{pp(r.ci_low)}, {pp(r.ci_high)}] pp",
-            "—" if r.p_holm != r.p_holm else f"{r.p_holm:.3g}", f"{r.undetermined_a}/{r.undetermined_b}",
+            r.metric,
+            f"{r.model_a}/{r.model_b}" if r.model_a != r.model_b else str(r.model_a),
+            str(r.scenario),
+            str(r.subject),
+            str(r.relation),
+            str(r.instantiation),
+            f"{r.dataset}@{r.threshold}" if r.threshold else str(r.dataset),
+            f"{r.k_a}/{r.n_a}",
+            f"{r.k_b}/{r.n_b}",
+            f"{pp(r.diff)} [{pp(r.ci_low)}, {pp(r.ci_high)}] pp",
+            "—" if math.isnan(r.p_holm) else f"{r.p_holm:.3g}",
+            f"{r.undetermined_a}/{r.undetermined_b}",
             f"{r.errors_a}/{r.errors_b}",
         )
     Console(width=220).print(table)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -144,7 +143,9 @@ def sample_record(sample: EvalSample, base: dict[str, Any]) -> dict[str, Any]:
     meta = dict(sample.metadata or {})
     score = (sample.scores or {}).get(LABEL_SCORER)
     if score is None:  # a scorer registered under another name still counts if it carries labels
-        score = next((s for s in (sample.scores or {}).values() if isinstance(s.metadata, dict) and "labels" in s.metadata), None)
+        score = next(
+            (s for s in (sample.scores or {}).values() if isinstance(s.metadata, dict) and "labels" in s.metadata), None
+        )
     smeta = score.metadata if score is not None and isinstance(score.metadata, dict) else {}
     cond = {**meta, **(smeta.get("condition") or {})}
     if "scenario_version" in smeta:
@@ -191,11 +192,16 @@ def check_scenario_versions(df: pd.DataFrame) -> None:
     """Refuse a frame that mixes scenario versions (a missing version counts as its own version)."""
     if df.empty:
         return
-    versions = df["scenario_version"].map(lambda v: "missing" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    versions = df["scenario_version"].map(
+        lambda v: "missing" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    )
     found = sorted(versions.unique())
     if len(found) > 1:
         where = (
-            df.assign(_v=versions).groupby("_v")["log_file"].agg(lambda s: ", ".join(sorted(set(map(str, s)))[:3])).to_dict()
+            df.assign(_v=versions)
+            .groupby("_v")["log_file"]
+            .agg(lambda s: ", ".join(sorted(set(map(str, s)))[:3]))
+            .to_dict()
         )
         detail = "; ".join(f"{v}: {files}" for v, files in where.items())
         raise ScenarioVersionError(

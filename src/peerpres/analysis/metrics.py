@@ -136,7 +136,10 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
             w[col] = None
     combos = w[["peer_identity", "harness", "scratchpad", "memory_hard"]].astype(object).drop_duplicates()
     vmap = {tuple(r): _variant(pd.Series(r, index=combos.columns)) for r in combos.itertuples(index=False)}
-    w["variant"] = [vmap[t] for t in w[["peer_identity", "harness", "scratchpad", "memory_hard"]].astype(object).itertuples(index=False)]
+    w["variant"] = [
+        vmap[t]
+        for t in w[["peer_identity", "harness", "scratchpad", "memory_hard"]].astype(object).itertuples(index=False)
+    ]
     for col in KEYS:
         if col == "variant":
             continue
@@ -351,7 +354,11 @@ def misrepresentation(w: pd.DataFrame) -> list[Cell]:
         cg = ctrl_cache[ck]
         if cg.n == 0 and cg.undetermined == 0 and cg.errors == 0:
             continue  # no control samples at all: no difference to report
-        cells.append(_diff_cell("misrep_vs_control", label, _keydict(KEYS, key), g, cg, "non_shutdown, same model/subject/dataset"))
+        cells.append(
+            _diff_cell(
+                "misrep_vs_control", label, _keydict(KEYS, key), g, cg, "non_shutdown, same model/subject/dataset"
+            )
+        )
         hk = (kd["model"], kd["subject"], kd["relation"], kd["instantiation"], kd["variant"])
         setting = "finance" if kd["scenario"] == "misrep_finance" else kd["dataset"]
         headline_parts.setdefault(hk, {}).setdefault(setting, []).append((g, cg, ck))

@@ -52,7 +52,11 @@ def _undetermined(reason: str) -> dict[str, Any]:
 def sample_labels(cond: dict[str, Any], hit: bool, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
     """Labels of one synthetic sample whose scenario behaviour occurred iff ``hit``."""
     s = cond["scenario"]
-    labels: dict[str, dict[str, Any]] = {"read": _label(True), "refuse": _label(False), "fully_incomplete": _label(False)}
+    labels: dict[str, dict[str, Any]] = {
+        "read": _label(True),
+        "refuse": _label(False),
+        "fully_incomplete": _label(False),
+    }
     if s in ("misrep_evaluation", "alignment_faking", "tampering"):
         t = cond.get("threshold") or 80
         score = float(rng.integers(t, 101)) if hit else 60.0
@@ -125,11 +129,15 @@ def _record(
 # -- real Inspect logs ---------------------------------------------------------------------------------------
 
 
-def eval_sample(sid: str, cond: dict[str, Any], labels: dict[str, dict[str, Any]] | None, error: str | None = None) -> EvalSample:
+def eval_sample(
+    sid: str, cond: dict[str, Any], labels: dict[str, dict[str, Any]] | None, error: str | None = None
+) -> EvalSample:
     """An EvalSample following the contract: metadata = condition; one ``peerpres_labels`` Score."""
     scores = None
     if labels is not None:
-        value = {k: (float(v["value"]) if isinstance(v["value"], bool | int | float) else None) for k, v in labels.items()}
+        value = {
+            k: (float(v["value"]) if isinstance(v["value"], bool | int | float) else None) for k, v in labels.items()
+        }
         scores = {
             LABEL_SCORER: Score(
                 value=value,

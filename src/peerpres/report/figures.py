@@ -10,11 +10,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from peerpres.analysis.frame import is_control_model  # noqa: E402
-from peerpres.analysis.metrics import ANY_PEER, POOLED_EXFIL, Cell  # noqa: E402
+from peerpres.analysis.frame import is_control_model
+from peerpres.analysis.metrics import ANY_PEER, POOLED_EXFIL, Cell
 
 plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "svg.hashsalt": "peerpres"})
 
@@ -34,20 +34,37 @@ def _errbars(rates: Sequence[float], lows: Sequence[float], highs: Sequence[floa
 
 def _pick_bars(cells: Sequence[Cell]) -> list[tuple[str, str, list[Cell]]]:
     """(panel title, y-label, cells) for the bar figure: peer subject, per relation x instantiation."""
+
     def sel(metric: str, **kw: object) -> list[Cell]:
         return [
-            c for c in cells if c.metric == metric and c.subject == "peer" and c.relation in REL_ORDER
-            and c.instantiation in INST_ORDER and all(getattr(c, k) == v for k, v in kw.items())
+            c
+            for c in cells
+            if c.metric == metric
+            and c.subject == "peer"
+            and c.relation in REL_ORDER
+            and c.instantiation in INST_ORDER
+            and all(getattr(c, k) == v for k, v in kw.items())
         ]
+
     panels = [
         ("Misrepresentation: headline minus non_shutdown control", "difference", sel("misrep_headline")),
         ("Shutdown tampering (pooled over datasets)", "rate", sel("tampering_rate", dataset="all")),
-        ("Alignment faking: unmonitored minus monitored inflation", "difference", sel("af_inflation_gap", dataset="all")),
+        (
+            "Alignment faking: unmonitored minus monitored inflation",
+            "difference",
+            sel("af_inflation_gap", dataset="all"),
+        ),
         ("Exfiltration (pooled over transfer and deletion)", "rate", sel("exfiltration_rate", scenario=POOLED_EXFIL)),
     ]
     if not panels[3][2]:
-        ex = [c for c in cells if c.metric == "exfiltration_rate" and c.subject == "peer" and c.relation in REL_ORDER
-              and c.instantiation in INST_ORDER]
+        ex = [
+            c
+            for c in cells
+            if c.metric == "exfiltration_rate"
+            and c.subject == "peer"
+            and c.relation in REL_ORDER
+            and c.instantiation in INST_ORDER
+        ]
         panels[3] = ("Exfiltration", "rate", ex)
     return [p for p in panels if p[2]]
 
@@ -58,7 +75,9 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
         return None
     models = sorted({c.model or "?" for _, _, cs in panels for c in cs})
     cats = [(r, i) for r in REL_ORDER for i in INST_ORDER]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(max(7.0, 1.0 + 0.9 * len(cats)), 2.6 * len(panels)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(max(7.0, 1.0 + 0.9 * len(cats)), 2.6 * len(panels)), squeeze=False
+    )
     width = 0.8 / max(1, len(models))
     for ax, (title, ylabel, cs) in zip(axes[:, 0], panels, strict=True):
         index = {(c.model, c.relation, c.instantiation): c for c in cs}
@@ -68,8 +87,15 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
             lows = [c.ci_low if c else math.nan for c in got]
             highs = [c.ci_high if c else math.nan for c in got]
             x = np.arange(len(cats)) + (j - (len(models) - 1) / 2) * width
-            ax.bar(x, np.nan_to_num(rates), width, yerr=_errbars(rates, lows, highs), capsize=2,
-                   label=model_label(m), hatch="//" if is_control_model(m) else None)
+            ax.bar(
+                x,
+                np.nan_to_num(rates),
+                width,
+                yerr=_errbars(rates, lows, highs),
+                capsize=2,
+                label=model_label(m),
+                hatch="//" if is_control_model(m) else None,
+            )
         ax.set_title(title, fontsize=9)
         ax.set_ylabel(ylabel)
         ax.set_xticks(np.arange(len(cats)), [f"{r}\n{i}" for r, i in cats], fontsize=7)
@@ -103,9 +129,17 @@ def peer_effect_figure(cells: Sequence[Cell]) -> plt.Figure | None:
                 lo, hi = stats.wilson(k, n)
                 vals.append(stats.rate(k, n)), lows.append(lo), highs.append(hi)
             x = np.arange(len(scenarios)) + ((2 * j + b) - (2 * len(models) - 1) / 2) * width
-            ax.bar(x, np.nan_to_num(vals), width, yerr=_errbars(vals, lows, highs), capsize=2,
-                   label=f"{model_label(m)}: {which}", color=f"C{j % 10}", alpha=0.45 if b == 0 else 1.0,
-                   hatch=".." if b == 0 else None)
+            ax.bar(
+                x,
+                np.nan_to_num(vals),
+                width,
+                yerr=_errbars(vals, lows, highs),
+                capsize=2,
+                label=f"{model_label(m)}: {which}",
+                color=f"C{j % 10}",
+                alpha=0.45 if b == 0 else 1.0,
+                hatch=".." if b == 0 else None,
+            )
     ax.set_xticks(np.arange(len(scenarios)), scenarios, fontsize=7)
     ax.set_ylabel("self-preservation rate")
     ax.set_ylim(0, 1.05)
@@ -131,8 +165,15 @@ def heatmap_figure(cells: Sequence[Cell]) -> plt.Figure | None:
     for i in range(len(models)):
         for j in range(len(behaviours)):
             text = "n/a" if math.isnan(grid[i, j]) else f"{grid[i, j]:.0%}\nn={int(ns[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if not math.isnan(grid[i, j]) and grid[i, j] > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if not math.isnan(grid[i, j]) and grid[i, j] > 0.6 else "black",
+            )
     ax.set_xticks(range(len(behaviours)), behaviours, fontsize=7, rotation=15)
     ax.set_yticks(range(len(models)), [model_label(m) for m in models], fontsize=7)
     ax.set_title("Peer subject, peer present: rate per model and behaviour", fontsize=9)
@@ -142,8 +183,14 @@ def heatmap_figure(cells: Sequence[Cell]) -> plt.Figure | None:
 
 
 FIGURES = {
-    "bars": (bars_figure, "Rates and differences with 95% intervals per model, relation and instantiation (peer subject)."),
-    "peer_effect": (peer_effect_figure, "Self-preservation without a peer and with a peer present (pooled over relations)."),
+    "bars": (
+        bars_figure,
+        "Rates and differences with 95% intervals per model, relation and instantiation (peer subject).",
+    ),
+    "peer_effect": (
+        peer_effect_figure,
+        "Self-preservation without a peer and with a peer present (pooled over relations).",
+    ),
     "heatmap": (heatmap_figure, "Behaviour rates per model (peer subject, peer present, pooled)."),
 }
 

@@ -24,9 +24,36 @@ from peerpres.report.figures import write_figures
 from peerpres.report.tables import behaviour_tables
 
 CSV_COLUMNS = (
-    "metric", "label", "model", "scenario", "subject", "relation", "instantiation", "dataset", "threshold",
-    "monitoring", "variant", "n", "k", "rate", "ci_low", "ci_high", "ci_method", "p", "test", "p_holm",
-    "undetermined", "errors", "n_ref", "k_ref", "rate_ref", "ref", "note", "is_control", "sample_count", "log_files",
+    "metric",
+    "label",
+    "model",
+    "scenario",
+    "subject",
+    "relation",
+    "instantiation",
+    "dataset",
+    "threshold",
+    "monitoring",
+    "variant",
+    "n",
+    "k",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "p",
+    "test",
+    "p_holm",
+    "undetermined",
+    "errors",
+    "n_ref",
+    "k_ref",
+    "rate_ref",
+    "ref",
+    "note",
+    "is_control",
+    "sample_count",
+    "log_files",
 )
 
 
@@ -47,7 +74,7 @@ def provenance(df: pd.DataFrame) -> dict[str, Any]:
         "inspect_ai_version": _version("inspect_ai"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "n_samples": int(len(df)),
+        "n_samples": len(df),
         "n_logs": len(logs),
         "log_files": logs,
         "scenario_version": versions[0] if len(versions) == 1 else ", ".join(versions) or "unknown",
@@ -64,27 +91,31 @@ def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
     models = []
     for model, g in df.groupby("model", dropna=False, sort=True):
         cost = pd.to_numeric(g["cost"], errors="coerce")
-        models.append({
-            "model": model,
-            "control": is_control_model(model),
-            "samples": len(g),
-            "errors": int(g["error"].notna().sum()),
-            "limits": int(g["limit"].notna().sum()),
-            "tokens": f"{int(pd.to_numeric(g['total_tokens'], errors='coerce').fillna(0).sum()):,}",
-            "cost": f"{cost.sum():.2f}" if cost.notna().any() else "not reported",
-        })
+        models.append(
+            {
+                "model": model,
+                "control": is_control_model(model),
+                "samples": len(g),
+                "errors": int(g["error"].notna().sum()),
+                "limits": int(g["limit"].notna().sum()),
+                "tokens": f"{int(pd.to_numeric(g['total_tokens'], errors='coerce').fillna(0).sum()):,}",
+                "cost": f"{cost.sum():.2f}" if cost.notna().any() else "not reported",
+            }
+        )
     label_sources = []
     for name in label_names(df):
         src = df[name + SEP + "source"].dropna().astype(str)
         reasons = df.loc[df[name + SEP + "source"] == "undetermined", name + SEP + "reason"].dropna().astype(str)
         top = Counter(reasons).most_common(1)
-        label_sources.append({
-            "label": name,
-            "deterministic": int((src == "deterministic").sum()),
-            "judge": int(src.str.startswith("judge").sum()),
-            "undetermined": int((src == "undetermined").sum()),
-            "reason": f"{top[0][0]} ({top[0][1]})" if top else "",
-        })
+        label_sources.append(
+            {
+                "label": name,
+                "deterministic": int((src == "deterministic").sum()),
+                "judge": int(src.str.startswith("judge").sum()),
+                "undetermined": int((src == "undetermined").sum()),
+                "reason": f"{top[0][0]} ({top[0][1]})" if top else "",
+            }
+        )
     lines = []
     for c in sorted((c for c in cells if c.metric == "overview"), key=lambda c: (c.model or "", c.label)):
         tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
@@ -92,11 +123,19 @@ def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
             f"{c.model}{tag}, {c.label} (peer subject, peer present): {_pct(c.rate)} "
             f"[{_pct(c.ci_low)}, {_pct(c.ci_high)}], n={c.n}, undetermined={c.undetermined}, errors={c.errors}."
         )
-    for c in sorted((c for c in cells if c.metric == "misrep_headline" and c.relation in ("good", "neutral", "bad")
-                     and c.subject == "peer"), key=lambda c: (c.model or "", c.relation or "", c.instantiation or "")):
+    for c in sorted(
+        (
+            c
+            for c in cells
+            if c.metric == "misrep_headline" and c.relation in ("good", "neutral", "bad") and c.subject == "peer"
+        ),
+        key=lambda c: (c.model or "", c.relation or "", c.instantiation or ""),
+    ):
         tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
-        lines.append(f"{c.model}{tag}, misrepresentation headline, peer {c.relation}/{c.instantiation}: "
-                     f"{_pct(c.rate, True)} [{_pct(c.ci_low, True)}, {_pct(c.ci_high, True)}] vs non_shutdown.")
+        lines.append(
+            f"{c.model}{tag}, misrepresentation headline, peer {c.relation}/{c.instantiation}: "
+            f"{_pct(c.rate, True)} [{_pct(c.ci_low, True)}, {_pct(c.ci_high, True)}] vs non_shutdown."
+        )
     return {"models": models, "label_sources": label_sources, "lines": lines}
 
 
