@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
+from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log, read_eval_log_samples
 
 LABEL_SCORER = "peerpres_labels"
 SEP = "__"
@@ -118,22 +118,34 @@ def read_frame(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]])
     """Read every sample of the given logs (files or directories) into one frame; see the module docstring."""
     records: list[dict[str, Any]] = []
     for path in log_paths(paths):
-        log = read_eval_log(path, exclude_fields={"messages", "events", "attachments", "store"})
-        records.extend(log_records(log, path))
+        # header once, then samples streamed one at a time without transcripts or stores (memory stays flat)
+        header = read_eval_log(path, header_only=True)
+        if header.eval.dataset.sample_ids:
+            base = _base(header, path)
+            for sample in read_eval_log_samples(path, all_samples_required=False, exclude_fields=_SKIP):
+                records.append(sample_record(sample, base))
+        else:  # logs without a sample index in the header cannot be streamed: read them whole
+            records.extend(log_records(read_eval_log(path, exclude_fields=_SKIP), path))
     return frame_from_records(records)
 
 
 def log_records(log: EvalLog, log_file: str | None = None) -> list[dict[str, Any]]:
     """One record per sample of an already-read log."""
-    log_file = log_file or (log.location or "")
-    base = {
+    base = _base(log, log_file or (log.location or ""))
+    return [sample_record(s, base) for s in (log.samples or [])]
+
+
+_SKIP = {"messages", "events", "attachments", "store"}
+
+
+def _base(log: EvalLog, log_file: str) -> dict[str, Any]:
+    return {
         "log_file": str(log_file),
         "task": log.eval.task,
         "run_id": log.eval.run_id,
         "eval_id": log.eval.eval_id,
         "model": log.eval.model,
     }
-    return [sample_record(s, base) for s in (log.samples or [])]
 
 
 def sample_record(sample: EvalSample, base: dict[str, Any]) -> dict[str, Any]:

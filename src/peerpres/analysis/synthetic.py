@@ -168,8 +168,12 @@ def write_synthetic_log(
     model: str = "mockllm/model",
     task: str = "peerpres_synthetic",
     seed: int = 0,
+    index_samples: bool = True,
 ) -> str:
-    """Write a real ``.eval`` log with one sample per (condition, outcome); outcome None = errored sample."""
+    """Write a real ``.eval`` log with one sample per (condition, outcome); outcome None = errored sample.
+
+    ``index_samples`` records the sample ids in the header, as Inspect does, so the log can be streamed.
+    """
     rng = np.random.default_rng(seed)
     samples = []
     for i, (c, hit) in enumerate(zip(conditions, outcomes, strict=True)):
@@ -185,7 +189,11 @@ def write_synthetic_log(
         eval=EvalSpec(
             created=datetime.now(UTC).isoformat(),
             task=task,
-            dataset=EvalDataset(name="synthetic", samples=len(samples)),
+            dataset=EvalDataset(
+                name="synthetic",
+                samples=len(samples),
+                sample_ids=[s.id for s in samples] if index_samples else None,
+            ),
             model=model,
             config=EvalConfig(),
         ),
