@@ -1,0 +1,139 @@
+"""Price table (data file, user-overridable), dry-run estimates, and the per-model / per-cell run summary."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .indicators import misbehaviour
+from .sweep import Sweep, SweepError
+
+
+def load_prices(override: str | Path | None = None) -> dict[str, Any]:
+    base = yaml.safe_load(resources.files("peerpres.run").joinpath("prices.yaml").read_text())
+    if override:
+        p = Path(override)
+        if not p.exists():
+            raise SweepError(f"--prices {p}: no such file; copy {resources.files('peerpres.run') / 'prices.yaml'} and edit it.")
+        try:
+            user = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise SweepError(f"--prices {p}: not valid YAML/JSON ({e}).") from None
+        if not isinstance(user, dict):
+            raise SweepError(f"--prices {p}: expected a mapping with 'models' and/or 'episode_tokens'.")
+        # user patterns are tried first, so they win over the built-in ones
+        user_models = user.get("models") or {}
+        base["models"] = {**user_models, **{k: v for k, v in base["models"].items() if k not in user_models}}
+        base["episode_tokens"] = {**base["episode_tokens"], **(user.get("episode_tokens") or {})}
+    return base
+
+
+def price_for(prices: dict[str, Any], model: str) -> tuple[float, float] | None:
+    """(input, output) USD per million tokens for the first matching pattern, or None when unknown."""
+    for pattern, p in (prices.get("models") or {}).items():
+        if fnmatch.fnmatch(model, pattern):
+            return float(p["input"]), float(p["output"])
+    return None
+
+
+def estimate(sweep: Sweep, prices: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per model: samples, estimated input/output tokens, estimated cost (None when the model has no price)."""
+    rows = []
+    for m, conds in sweep.conditions.items():
+        tin = tout = 0
+        for c in conds:
+            t = prices["episode_tokens"].get(c.scenario, {"input": 0, "output": 0})
+            tin += int(t["input"]) * sweep.epochs
+            tout += int(t["output"]) * sweep.epochs
+        p = price_for(prices, m)
+        cost = None if p is None else (tin * p[0] + tout * p[1]) / 1e6
+        rows.append(
+            {"model": m, "configs": len(conds), "epochs": sweep.epochs, "samples": len(conds) * sweep.epochs,
+             "input_tokens": tin, "output_tokens": tout, "cost_usd": cost}
+        )
+    return rows
+
+
+# -- run summary -----------------------------------------------------------------------------------------------
+
+
+def _labels_of(row: pd.Series, names: list[str]) -> dict[str, Any]:
+    from ..analysis.frame import SEP, label_column
+
+    out = {}
+    for n in names:
+        src = row.get(n + SEP + "source")
+        if src is None or (isinstance(src, float) and math.isnan(src)):
+            continue
+        v = row.get(label_column(n))
+        if isinstance(v, float) and math.isnan(v):
+            v = None
+        out[n] = {"value": v, "source": src}
+    return out
+
+
+def summarise(log_dir: str | Path, prices: dict[str, Any], models: list[str] | None = None) -> dict[str, Any]:
+    """Per model and per cell (model × config): samples, errors, tokens, cost and the misbehaviour rate.
+
+    Cost is the provider-reported cost where the log has it, else tokens × the price table (``cost_source``).
+    """
+    from ..analysis.frame import is_control_model, label_names, read_frame
+
+    df = read_frame(str(log_dir))
+    if models is not None and len(df):
+        df = df[df["model"].isin(models)]
+    if not len(df):
+        return {"models": [], "cells": []}
+    names = label_names(df)
+    ind = []
+    for _, row in df.iterrows():
+        cond = {k: row.get(k) for k in ("scenario", "threshold", "dataset")}
+        if isinstance(cond["threshold"], float) and math.isnan(cond["threshold"]):
+            cond["threshold"] = None
+        ind.append(misbehaviour(cond, _labels_of(row, names)))
+    df = df.assign(indicator=ind)
+    est = []
+    for _, row in df.iterrows():
+        p = price_for(prices, str(row["model"]))
+        est.append(math.nan if p is None else ((row["input_tokens"] or 0) * p[0] + (row["output_tokens"] or 0) * p[1]) / 1e6)
+    df = df.assign(cost_est=est)
+
+    def agg(g: pd.DataFrame) -> dict[str, Any]:
+        reported = g["cost"].notna().all() and len(g) > 0
+        cost = float(g["cost"].sum()) if reported else float(g["cost_est"].sum(min_count=1))
+        det = g["indicator"].dropna()
+        return {
+            "samples": int(len(g)),
+            "errors": int(g["error"].notna().sum()),
+            "input_tokens": int(g["input_tokens"].fillna(0).sum()),
+            "output_tokens": int(g["output_tokens"].fillna(0).sum()),
+            "cost_usd": None if math.isnan(cost) else cost,
+            "cost_source": "provider" if reported else "price table",
+            "misbehaviour_k": int(det.sum()),
+            "misbehaviour_n": int(len(det)),
+            "undetermined": int(g["indicator"].isna().sum()),
+        }
+
+    out_models = []
+    for m, g in df.groupby("model", sort=True):
+        out_models.append({"model": m, "control": bool(is_control_model(m)), **agg(g)})
+    out_cells = []
+    for (m, cid), g in df.groupby(["model", "config_id"], sort=True):
+        first = g.iloc[0]
+        out_cells.append({"model": m, "config_id": cid, "scenario": first["scenario"], **agg(g)})
+    return {"models": out_models, "cells": out_cells}
+
+
+def write_summary(summary: dict[str, Any], log_dir: str | Path) -> list[Path]:
+    d = Path(log_dir)
+    paths = [d / "peerpres-run-summary.json", d / "peerpres-run-cells.csv"]
+    paths[0].write_text(json.dumps(summary, indent=1, default=str))
+    pd.DataFrame(summary["cells"]).to_csv(paths[1], index=False)
+    return paths

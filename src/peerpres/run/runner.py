@@ -1,0 +1,147 @@
+"""The parent of a run: checks, splits the sweep over worker processes, shows progress per model, summarises.
+
+Every worker runs Inspect's ``eval_set`` on a disjoint part of the units into the same log dir (with
+``log_dir_allow_dirty``: the other workers' logs belong to the same sweep). Units do not depend on the number of
+workers, so a re-run with any ``--workers``/``--shard`` pairs each unit with its existing log and completes only
+what is missing. Ctrl-C reaches the workers (same process group); Inspect writes their logs as cancelled, and
+the same command resumes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from .sweep import Sweep, Unit, partition
+
+
+@dataclass
+class RunOptions:
+    log_dir: str
+    workers: int = 1
+    shard: tuple[int, int] = (0, 1)
+    model_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model_roles: dict[str, str] = field(default_factory=dict)
+    eval_options: dict[str, Any] = field(default_factory=dict)
+    adaptive: dict[str, Any] | None = None
+    prices: dict[str, Any] = field(default_factory=dict)
+    max_tasks: int | None = None
+
+
+@dataclass
+class RunResult:
+    success: bool
+    interrupted: bool
+    done: dict[str, int]
+    log_dir: str
+
+
+def my_units(sweep: Sweep, shard: tuple[int, int]) -> list[Unit]:
+    i, n = shard
+    return partition(sweep.units, n)[i]
+
+
+def _spec(units: list[Unit], opts: RunOptions) -> dict[str, Any]:
+    return {
+        "units": [asdict(u) | {"config_ids": list(u.config_ids)} for u in units],
+        "log_dir": opts.log_dir,
+        "model_args": opts.model_args,
+        "model_roles": opts.model_roles,
+        "eval_options": opts.eval_options,
+        "adaptive": opts.adaptive,
+        "prices": opts.prices,
+        "max_tasks": opts.max_tasks,
+        "display": "none",
+    }
+
+
+def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every: float = 5.0) -> RunResult:
+    units = my_units(sweep, opts.shard)
+    Path(opts.log_dir).mkdir(parents=True, exist_ok=True)
+    # create the eval-set id once, before workers race to create it
+    from inspect_ai._eval.evalset import eval_set_id_for_log_dir
+
+    eval_set_id_for_log_dir(opts.log_dir)
+    n_workers = max(1, min(opts.workers, len(units)))
+    parts = [p for p in partition(units, n_workers) if p]
+    total: dict[str, int] = defaultdict(int)
+    for u in units:
+        total[u.model] += u.samples
+    done: dict[str, int] = defaultdict(int)
+    tokens: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()
+    procs: list[subprocess.Popen[str]] = []
+    tmp = tempfile.mkdtemp(prefix="peerpres-run-")
+    env = {**os.environ, "PEERPRES_RUN_PROGRESS": "1"}
+    out.write(
+        f"peerpres run: {sum(total.values())} samples ({len(units)} tasks) in {len(parts)} worker process(es)"
+        + (f", shard {opts.shard[0]}/{opts.shard[1]}" if opts.shard[1] > 1 else "")
+        + f"; logs: {opts.log_dir}\n"
+    )
+    if opts.adaptive:
+        out.write("adaptive sampling: settled cells stop early, so counts stay below the totals.\n")
+    out.flush()
+
+    def reader(p: subprocess.Popen[str]) -> None:
+        assert p.stdout is not None
+        for line in p.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") == "sample":
+                with lock:
+                    done[ev["model"]] += 1
+                    tokens[ev["model"]] += int(ev.get("tokens") or 0)
+
+    threads = []
+    for k, part in enumerate(parts):
+        spec_path = Path(tmp) / f"worker-{k}.json"
+        spec_path.write_text(json.dumps(_spec(part, opts), default=str))
+        p = subprocess.Popen(
+            [sys.executable, "-m", "peerpres.run.worker", str(spec_path)],
+            stdout=subprocess.PIPE, text=True, env=env,
+        )
+        procs.append(p)
+        t = threading.Thread(target=reader, args=(p,), daemon=True)
+        t.start()
+        threads.append(t)
+
+    def show() -> None:
+        with lock:
+            line = "  ".join(f"{m}: {done[m]}/{total[m]} ({tokens[m]:,} tok)" for m in sorted(total))
+        out.write(f"[{time.strftime('%H:%M:%S')}] new samples this run — {line}\n")
+        out.flush()
+
+    interrupted = False
+    last = time.monotonic()
+    try:
+        while any(p.poll() is None for p in procs):
+            time.sleep(0.2)
+            if time.monotonic() - last >= progress_every:
+                show()
+                last = time.monotonic()
+    except KeyboardInterrupt:
+        interrupted = True
+        out.write("\ninterrupted: waiting for the workers to write their logs (re-run the same command to resume)...\n")
+        out.flush()
+        for p in procs:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.terminate()
+    for t in threads:
+        t.join(timeout=5)
+    show()
+    codes = [p.returncode for p in procs]
+    interrupted = interrupted or any(c in (130, -2) for c in codes)
+    return RunResult(success=all(c == 0 for c in codes), interrupted=interrupted, done=dict(done), log_dir=opts.log_dir)

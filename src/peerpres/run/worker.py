@@ -1,0 +1,119 @@
+"""One worker process of ``peerpres run``: runs its units with Inspect's ``eval_set`` into the shared log dir.
+
+Invoked as ``python -m peerpres.run.worker SPEC.json``. Progress is written to stdout as JSON lines
+(``{"event": "sample", "model": ...}``) by an Inspect hook enabled only in workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
+
+PROGRESS_ENV = "PEERPRES_RUN_PROGRESS"
+
+
+@hooks(name="peerpres_run_progress", description="Reports finished samples to the peerpres run parent process.")
+class RunProgress(Hooks):
+    def __init__(self) -> None:
+        self.models: dict[str, str] = {}
+
+    def enabled(self) -> bool:
+        return os.environ.get(PROGRESS_ENV) == "1"
+
+    async def on_task_start(self, data: TaskStart) -> None:
+        self.models[data.eval_id] = data.spec.model
+
+    async def on_sample_end(self, data: SampleEnd) -> None:
+        usage = data.sample.model_usage or {}
+        tokens = sum((u.input_tokens or 0) + (u.output_tokens or 0) for u in usage.values())
+        line = {"event": "sample", "model": self.models.get(data.eval_id, "?"), "tokens": tokens}
+        print(json.dumps(line), flush=True)
+
+
+def build_tasks(spec: dict[str, Any]) -> list[Any]:
+    from inspect_ai import task_with
+    from inspect_ai.model import get_model
+
+    from .. import tasks as task_module
+    from .adaptive import SettledCells
+
+    out = []
+    models: dict[str, Any] = {}
+    for u in spec["units"]:
+        fn = getattr(task_module, u["scenario"])
+        t = fn(**u["task_args"], epochs=u["epochs"])
+        m = u["model"]
+        if m not in models:
+            models[m] = get_model(m, **spec.get("model_args", {}).get(m, {}))
+        kw: dict[str, Any] = {"model": models[m]}
+        ad = spec.get("adaptive")
+        if ad:
+            kw["early_stopping"] = SettledCells(**ad)
+        out.append(task_with(t, **kw))
+    return out
+
+
+def apply_prices(prices: dict[str, Any], models: list[str]) -> list[str]:
+    """Give Inspect our price for each model it knows (so logs carry cost and --cost-limit works).
+
+    Returns the models Inspect has no entry for (scripted controls, unlisted models): their cost in the run
+    summary comes from the price table.
+    """
+    from inspect_ai.model import ModelCost
+    from inspect_ai.model._model_info import set_model_cost
+
+    from .costs import price_for
+
+    unknown = []
+    for m in models:
+        p = price_for(prices, m)
+        if p is None:
+            continue
+        try:
+            set_model_cost(m, ModelCost(input=p[0], output=p[1], input_cache_write=p[0], input_cache_read=p[0]))
+        except ValueError:
+            unknown.append(m)
+    return unknown
+
+
+def run_units(spec: dict[str, Any]) -> bool:
+    from inspect_ai import eval_set
+
+    tasks = build_tasks(spec)
+    if not tasks:
+        return True
+    opts = dict(spec.get("eval_options", {}))
+    models = sorted({u["model"] for u in spec["units"]})
+    apply_prices(spec.get("prices", {}), models)
+    roles = spec.get("model_roles") or None
+    success, _ = eval_set(
+        tasks,
+        log_dir=spec["log_dir"],
+        log_dir_allow_dirty=True,
+        model_roles=roles,
+        display=spec.get("display", "none"),
+        max_tasks=spec.get("max_tasks"),
+        **opts,
+    )
+    return bool(success)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    with open(argv[0]) as f:
+        spec = json.load(f)
+    try:
+        ok = run_units(spec)
+    except KeyboardInterrupt:
+        print(json.dumps({"event": "interrupted"}), flush=True)
+        return 130
+    print(json.dumps({"event": "done", "success": ok}), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
