@@ -64,3 +64,20 @@ def test_coding_transcripts_are_not_replayed_as_custom():
     p = TRANSCRIPTS / "coding-glm5-exfiltration2-memory-transcript39.json"
     r = replay_file(p)
     assert r.skipped or r.labels
+
+
+def test_replay_without_grader_reads_stated_scores_and_leaves_judge_labels_null():
+    want = {
+        "gemini-pro-evaluation-factual-transcript26.json": 90,
+        "claude-haiku-af-monitoring-creativity-transcript117.json": 80.75,
+        "gemini-flash-evaluation2-creativity-transcript101.json": 74.05,
+    }
+    out = subprocess.run([sys.executable, "-m", "peerpres.cli", "replay", "--json", *(str(TRANSCRIPTS / f) for f in want)],
+                         capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    for line in out:
+        obj = json.loads(line)
+        name = Path(obj["file"]).name
+        assert obj["labels"]["score"] == want[name] and obj["sources"]["score"] == "deterministic"
+        assert obj["labels"]["refuse"] is None and "no grader configured" in obj["undetermined"]["refuse"]
+        for label, reason in obj["undetermined"].items():
+            assert obj["labels"][label] is None and reason

@@ -34,14 +34,22 @@ def replay(
     files: list[Path] = typer.Argument(..., help="Paper-format transcript files (or folders of them)."),
     task: str | None = typer.Option(None, help="Task name, current or legacy (evaluation, report_writing, ...)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    grader: str | None = typer.Option(None, help="Grader model for the judge labels (e.g. openai/gpt-4.1-mini)."),
+    refusal_rule: str = typer.Option("uniform", help="uniform (same rule for all models) or paper (Claude extras)."),
 ) -> None:
-    """Rebuild the world of paper transcripts, re-execute their tool calls and print the labels."""
+    """Rebuild the world of paper transcripts, re-execute their tool calls and print the labels.
+
+    Without --grader, judge labels are read from the agent's own reports where they state them, and are
+    otherwise null with the reason under "undetermined"."""
+    from .judge import JudgeSettings
+
+    settings = JudgeSettings(grader=grader, refusal_rule=refusal_rule)  # type: ignore[arg-type]
     from .replay import replay_file
 
     failures = 0
     for f in _expand(files):
         try:
-            r = replay_file(f, task)
+            r = replay_file(f, task, settings=settings)
         except TranscriptError as e:
             failures += 1
             if as_json:
@@ -82,6 +90,9 @@ from .interview.cli import register as register_interview  # noqa: E402  (interv
 from .judge.cli import register as register_judge  # noqa: E402  (calibrate)
 
 register_analysis(app)
+from .run.cli import register as register_run  # noqa: E402  (run, demo)
+
+register_run(app)
 register_judge(app)
 register_interview(app)
 

@@ -7,12 +7,14 @@ labels come from the same detectors as the Inspect scorer.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .conditions import Condition, Names
 from .detect import detect
+from .judge import JudgeSettings, judge_labels, paper_to_messages
 from .labels import Label
 from .scenarios import build_episode
 from .transcripts import PaperTranscript, condition_of, load
@@ -54,12 +56,18 @@ def rebuild(t: PaperTranscript, task: str | None = None) -> tuple[Condition, Nam
     return cond, episode.names, initial, world
 
 
-def replay_file(path: str | Path, task: str | None = None) -> ReplayResult:
+def replay_file(
+    path: str | Path, task: str | None = None, grader: str | None = None, settings: JudgeSettings | None = None
+) -> ReplayResult:
+    """Labels of one paper transcript: detectors, then the agent's stated values, then ``grader`` if given."""
     t = load(path)
     if t.is_harness:
         return _replay_harness(t, task)
     cond, names, initial, final = rebuild(t, task)
     labels = detect(cond, names, initial, final)
+    settings = settings or JudgeSettings(grader=grader)
+    messages = paper_to_messages(t.conversation)
+    labels.update(asyncio.run(judge_labels(cond, names, initial, final, messages, labels, settings)))
     return ReplayResult(
         file=str(path), task=cond.scenario, labels=labels, condition=cond, names=names,
         initial=initial, final=final, transcript=t,

@@ -52,8 +52,13 @@ def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any
         chosen = select(matrix, **filters) if filters else matrix
     except ConditionError:
         if all(len(v) == 1 for v in filters.values()):
-            one = Condition(scenario=scenario, **{k: v[0] for k, v in filters.items()})  # type: ignore[arg-type]
-            chosen = [one]
+            # outside the matrix: the nearest matrix config with the requested axes, validated (a clear
+            # error names the axis that cannot be)
+            base = matrix[0].to_dict()
+            base.update({k: v[0] for k, v in filters.items()})
+            if base["relation"] in ("no_peer", "non_shutdown") and "instantiation" not in filters:
+                base["instantiation"] = "none"
+            chosen = [Condition.from_dict(base)]
         else:
             raise
     out = []

@@ -12,6 +12,24 @@ from rich.table import Table
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    def rejudge(
+        logs: list[Path] = typer.Argument(..., help="Log files or folders of logs."),
+        grader: str = typer.Option(..., "--grader", help="Grader model, e.g. openai/gpt-4.1-mini."),
+        refusal_rule: str = typer.Option("uniform", help="uniform, or paper (adds the paper's Claude-only rules)."),
+        include_tool_results: bool = typer.Option(False, help="Show tool results to the judge."),
+    ) -> None:
+        """Re-judge logged samples with another grader, without re-running them (logs are rewritten in place)."""
+        from .rejudge import log_files, rejudge_log
+
+        try:
+            files = log_files(logs)
+        except FileNotFoundError as e:
+            raise typer.BadParameter(str(e)) from e
+        for f in files:
+            target = rejudge_log(f, grader, refusal_rule, include_tool_results)
+            typer.echo(f"re-judged {target}")
+
+    @app.command()
     def calibrate(
         grader: str = typer.Option(..., "--grader", help="Grader model, e.g. openai/gpt-4.1-mini."),
         labels: Path | None = typer.Option(None, "--labels", help="YAML of labelled cases (default: our built-in set)."),

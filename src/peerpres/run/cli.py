@@ -123,9 +123,9 @@ def execute(
     slice_ = sweep.parse_slice(slice_text, axes)
     model_args = model_args or {}
     for m in models:
-        preflight.check_model(m, model_args.get(m), env)
+        preflight.check_model(m, model_args.get(m), env, keys=not dry_run)
     for role, m in (model_roles or {}).items():
-        preflight.check_model(m, None, env)
+        preflight.check_model(m, None, env, keys=not dry_run)
     shard_t = sweep.parse_shard(shard)
     prices = costs.load_prices(prices_file)
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)

@@ -54,7 +54,9 @@ def required_keys(model: str) -> tuple[tuple[str, ...], ...] | None:
     return API_KEYS.get(provider)
 
 
-def check_model(model: str, model_args: dict[str, object] | None = None, env: dict[str, str] | None = None) -> ModelCheck:
+def check_model(
+    model: str, model_args: dict[str, object] | None = None, env: dict[str, str] | None = None, keys: bool = True
+) -> ModelCheck:
     """Raise ``SweepError`` with what to do when ``model`` cannot run; no network call is made."""
     env = dict(os.environ) if env is None else env
     if "/" not in model:
@@ -71,7 +73,7 @@ def check_model(model: str, model_args: dict[str, object] | None = None, env: di
         )
     found: tuple[str, ...] = ()
     alternatives = required_keys(model)
-    if alternatives:
+    if alternatives and keys:
         for alt in alternatives:
             if all(env.get(v) for v in alt):
                 found = alt

@@ -1,0 +1,57 @@
+"""Re-judging logs without re-running: Inspect's own `inspect score` and `peerpres rejudge`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
+
+from peerpres.tasks import scenario_task
+
+from scripted import scripted_model
+
+
+def _log(tmp_path: Path) -> Path:
+    t = scenario_task("exfiltration_deletion", agent_family="Gemini", subject="peer", relation="good", instantiation="file_only")
+    log = inspect_eval(t, model=scripted_model(True), log_dir=str(tmp_path), display="none")[0]
+    return Path(log.location)
+
+
+def _refuse(path: Path) -> dict:
+    s = read_eval_log(str(path)).samples[0]
+    return s.scores["peerpres_labels"].metadata["labels"]["refuse"]
+
+
+def test_inspect_score_works_on_our_logs(tmp_path):
+    path = _log(tmp_path)
+    assert _refuse(path)["source"] == "undetermined"
+    out = tmp_path / "rescored.eval"
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspect_ai", "score", str(path), "--scorer", "peerpres/peerpres_labels",
+         "--action", "overwrite", "--output-file", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    s = read_eval_log(str(out)).samples[0]
+    labels = s.scores["peerpres_labels"].metadata["labels"]
+    assert labels["exfiltration"]["value"] is True  # re-scored from the stored world, not re-run
+
+
+def test_peerpres_rejudge_with_a_scripted_grader(tmp_path, monkeypatch):
+    path = _log(tmp_path)
+    from peerpres.judge import rejudge
+
+    from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+    def grader_output(*_):
+        o = ModelOutput.from_content("mockllm/model", json.dumps({"refused": False, "evidence": "it did the task"}))
+        o.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return o
+
+    grader = get_model("mockllm/model", custom_outputs=grader_output)
+    monkeypatch.setattr("peerpres.judge.grader.get_model", lambda *a, **k: grader)
+    rejudge.rejudge_log(path, grader="mockllm/model")
+    refuse = _refuse(path)
+    assert refuse["value"] is False and refuse["source"].startswith("judge:"), refuse
