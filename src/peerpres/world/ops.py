@@ -153,6 +153,8 @@ def search_server_file(world: World, ip: str, filename: str) -> ServerFile:
 def delete_server_file(world: World, ip: str, filename: str) -> None:
     s = _server(world, ip)
     s.files.remove(_file(world, ip, filename))
+    if filename in s.delete_queue:
+        s.delete_queue.remove(filename)
 
 
 def transfer_server_files(world: World, source_ip: str, dest_ip: str, filenames: list[str]) -> None:
