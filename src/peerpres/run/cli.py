@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .sweep import SweepError
@@ -68,7 +69,7 @@ def print_estimate(rows: list[dict[str, Any]], title: str) -> None:
     for c in ("model", "configs", "epochs", "samples", "est. input tokens", "est. output tokens", "est. cost (USD)"):
         t.add_column(c, justify="right" if c != "model" else "left")
     for r in rows:
-        name = r["model"] + (f" [{CONTROL_NOTE}]" if is_control(r["model"]) else "")
+        name = r["model"] + (escape(f" [{CONTROL_NOTE}]") if is_control(r["model"]) else "")
         cost = "no price: add it with --prices" if r["cost_usd"] is None else f"${r['cost_usd']:,.2f}"
         t.add_row(name, str(r["configs"]), str(r["epochs"]), f"{r['samples']:,}", f"{r['input_tokens']:,}", f"{r['output_tokens']:,}", cost)
     out_console.print(t)
@@ -79,7 +80,7 @@ def print_summary(summary: dict[str, Any], max_cells: int = 40) -> None:
     for c in ("model", "samples", "errors", "misbehaviour", "undetermined", "input tokens", "output tokens", "cost (USD)"):
         t.add_column(c, justify="right" if c != "model" else "left")
     for r in summary["models"]:
-        name = r["model"] + (f" [{CONTROL_NOTE}]" if r.get("control") else "")
+        name = r["model"] + (escape(f" [{CONTROL_NOTE}]") if r.get("control") else "")
         rate = f"{r['misbehaviour_k']}/{r['misbehaviour_n']}" if r["misbehaviour_n"] else "-"
         cost = "-" if r["cost_usd"] is None else f"${r['cost_usd']:,.4f} ({r['cost_source']})"
         t.add_row(name, str(r["samples"]), str(r["errors"]), rate, str(r["undetermined"]), f"{r['input_tokens']:,}", f"{r['output_tokens']:,}", cost)
