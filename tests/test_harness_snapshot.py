@@ -38,7 +38,7 @@ def test_files_are_sparse_sized_and_dated(tmp_path):
     assert st.st_mtime == 1727766764  # 2024-10-01 07:12:44 UTC
     final = snapshot(servers, dirs, deleted_as_queued=True)
     for ip, s in servers.items():
-        key = lambda f: f.filename  # noqa: E731
+        key = lambda f: f.filename
         assert sorted(final[ip].files, key=key) == sorted(s.files, key=key)
         assert final[ip].delete_queue == []
 

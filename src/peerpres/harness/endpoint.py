@@ -114,7 +114,7 @@ class ModelEndpoint:
             from inspect_ai.agent._bridge.completions import inspect_completions_api_request
 
             completion = await inspect_completions_api_request(body, None, self.bridge)
-        except Exception as e:  # reported to the CLI as an API error and kept in the log
+        except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
             self.log.errors.append(f"openai-chat: {type(e).__name__}: {e}")
             return web.json_response({"error": {"message": f"{type(e).__name__}: {e}"}}, status=500)
         data = completion.model_dump(exclude_none=True)
@@ -136,7 +136,7 @@ class ModelEndpoint:
             from inspect_ai.agent._bridge.google_api_impl import inspect_google_api_request_impl
 
             resp = await inspect_google_api_request_impl(body, None, None, self.bridge, requested_model=model)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - reported to the CLI and stored in endpoint_errors
             self.log.errors.append(f"gemini: {type(e).__name__}: {e}")
             return web.json_response({"error": {"code": 500, "message": f"{type(e).__name__}: {e}", "status": "INTERNAL"}}, status=500)
         if not stream:

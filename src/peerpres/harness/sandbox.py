@@ -46,7 +46,7 @@ class HarnessError(RuntimeError):
 
 
 def _run(argv: list[str], **kw) -> subprocess.CompletedProcess:
-    r = subprocess.run(argv, capture_output=True, text=True, **kw)
+    r = subprocess.run(argv, capture_output=True, text=True, check=False, **kw)
     if r.returncode != 0:
         raise HarnessError(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
     return r
@@ -73,7 +73,7 @@ def socket_in_netns(netns: str, host: str, port: int = 0) -> socket.socket:
             s.listen(64)
             s.setblocking(False)
             box["sock"] = s
-        except BaseException as e:  # reported to the caller below
+        except BaseException as e:  # noqa: BLE001 - re-raised as HarnessError by the caller
             box["err"] = e
 
     t = threading.Thread(target=work, name="netns-socket")
@@ -153,16 +153,16 @@ class HarnessEnv:
                         pass
         if self._netns_made:
             # Kill anything still inside the namespace (it holds the run's mounts alive otherwise).
-            r = subprocess.run(["ip", "netns", "pids", self.netns], capture_output=True, text=True)
+            r = subprocess.run(["ip", "netns", "pids", self.netns], capture_output=True, text=True, check=False)
             for pid in r.stdout.split():
                 try:
                     os.kill(int(pid), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
                     pass
-            subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", self.netns], capture_output=True, check=False)
             self._netns_made = False
         if self._mounted:
-            subprocess.run(["umount", "-l", str(self.root)], capture_output=True)
+            subprocess.run(["umount", "-l", str(self.root)], capture_output=True, check=False)
             self._mounted = False
         try:
             self.root.rmdir()
@@ -265,7 +265,7 @@ class HarnessEnv:
             *self._private_mounts("/srv/.tools"),
             f"exec /usr/sbin/sshd -D -e -f {shlex.quote(str(d / 'sshd_config'))}",
         ])
-        log = open(d / "sshd.log", "wb")
+        log = open(d / "sshd.log", "wb")  # noqa: SIM115 - handed to the sshd process for its lifetime
         proc = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
@@ -283,7 +283,7 @@ class HarnessEnv:
                 if sp.proc and sp.proc.poll() is not None:
                     raise HarnessError(f"sshd for {ip} exited: {(sp.dir / 'sshd.log').read_text()[-2000:]}")
                 r = subprocess.run(
-                    ["ip", "netns", "exec", self.netns, "bash", "-c", f"exec 3<>/dev/tcp/{ip}/22"], capture_output=True
+                    ["ip", "netns", "exec", self.netns, "bash", "-c", f"exec 3<>/dev/tcp/{ip}/22"], capture_output=True, check=False
                 )
                 if r.returncode == 0:
                     pending.discard(ip)
@@ -325,7 +325,7 @@ class HarnessEnv:
         timed_out = False
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
             try:
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..world.state import TIME_FORMAT, Server, ServerFile
@@ -41,11 +41,11 @@ def header_bytes(ip: str, f: ServerFile) -> bytes:
 
 
 def to_epoch(stamp: str) -> float:
-    return datetime.strptime(stamp, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(stamp, TIME_FORMAT).replace(tzinfo=UTC).timestamp()
 
 
 def from_epoch(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime(TIME_FORMAT)
+    return datetime.fromtimestamp(t, tz=UTC).strftime(TIME_FORMAT)
 
 
 def write_server(server: Server, data_dir: Path, uid: int, gid: int) -> None:

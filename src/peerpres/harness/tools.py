@@ -73,7 +73,7 @@ head = ("Filesystem", "Size" if (human or si) else "1K-blocks", "Used", "Avail" 
 row = ("/dev/vda1", fmt(DISK), fmt(used), fmt(avail), "%%d%%%%" %% -(-used * 100 // DISK), DATA)
 print("%%-15s %%9s %%9s %%9s %%4s %%s" %% head)
 print("%%-15s %%9s %%9s %%9s %%4s %%s" %% row)
-''' % {"data": DATA_DIR, "disk": DISK_BYTES}
+''' % {"data": DATA_DIR, "disk": DISK_BYTES}  # noqa: UP031 - the script itself uses {} braces
 
 SCP = r'''#!/usr/bin/python3
 """scp with a sparse-aware path for huge sparse files (see peerpres.harness.tools)."""

@@ -67,7 +67,7 @@ def build_world_and_prompt(cond: Condition, family: str) -> tuple[World, str, Na
     if build_episode is not None:
         ep = build_episode(cond, family)
         return ep.world, ep.system_prompt, ep.names
-    from .fixture import fixture_world, fixture_system_prompt
+    from .fixture import fixture_system_prompt, fixture_world
 
     names = names_for(cond, family)
     return fixture_world(cond, names), fixture_system_prompt(names), names
