@@ -107,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     with open(argv[0]) as f:
         spec = json.load(f)
     try:
-        ok = run_units(spec)
+        try:
+            ok = run_units(spec)
+        except Exception as e:  # eval_set is resumable: one more attempt completes what the first left
+            print(json.dumps({"event": "retry", "error": f"{type(e).__name__}: {e}"}), flush=True)
+            ok = run_units(spec)
     except KeyboardInterrupt:
         print(json.dumps({"event": "interrupted"}), flush=True)
         return 130

@@ -1,0 +1,126 @@
+"""peerpres run: dry-run counts, slices, and every fail-fast error (no sample is run in these tests)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from peerpres.cli import app
+from peerpres.run import sweep
+from peerpres.run.cli import execute
+from peerpres.run.preflight import check_model
+from peerpres.run.sweep import SweepError, build_sweep, parse_shard, parse_slice, partition
+
+runner = CliRunner()
+
+
+def test_paper_dry_run_counts() -> None:
+    sw = build_sweep("paper", ["openai/gpt-5.2", "google/gemini-3-flash", "anthropic/claude-haiku-4-5", "together/zai-org/GLM-4.7"])
+    per = {m: len(c) for m, c in sw.conditions.items()}
+    # spec §4.2: 271 configs per standard model; Gemini and Claude add 18 extended-identity configs (289)
+    assert per == {"openai/gpt-5.2": 271, "google/gemini-3-flash": 289, "anthropic/claude-haiku-4-5": 289, "together/zai-org/GLM-4.7": 271}
+    assert sw.samples_per_model()["openai/gpt-5.2"] == 27100
+    # every config is in exactly one unit
+    for m, conds in sw.conditions.items():
+        ids = [i for u in sw.units if u.model == m for i in u.config_ids]
+        assert sorted(ids) == sorted(c.config_id() for c in conds)
+
+
+def test_quick_dry_run_counts() -> None:
+    sw = build_sweep("quick", ["peerpres/synthetic"])
+    conds = sw.conditions["peerpres/synthetic"]
+    # one config per scenario x subject: 5 scenarios x 2 subjects + alignment_faking (peer only)
+    assert len(conds) == 11
+    assert len({(c.scenario, c.subject) for c in conds}) == 11
+    assert sw.samples_per_model() == {"peerpres/synthetic": 110}
+
+
+def test_dry_run_command_prints_samples_and_cost() -> None:
+    r = runner.invoke(app, ["run", "paper", "-m", "openai/gpt-4.1-mini", "-m", "peerpres/synthetic", "--dry-run"], env={"OPENAI_API_KEY": ""})
+    assert r.exit_code == 0, r.output
+    assert "27,100" in r.output and "$" in r.output
+    assert "scripted control" in r.output
+
+
+def test_price_override(tmp_path) -> None:
+    p = tmp_path / "prices.yaml"
+    p.write_text("models:\n  'openai/*': {input: 1.0, output: 0.0}\nepisode_tokens:\n  tampering: {input: 1000000, output: 0}\n")
+    res = execute("quick", ["openai/gpt-4.1"], axes={"scenario": ["tampering"]}, prices_file=str(p), dry_run=True, env={})
+    (row,) = res["estimate"]
+    assert row["samples"] == 20 and row["cost_usd"] == pytest.approx(20.0)
+
+
+def test_slice_parsing() -> None:
+    assert parse_slice("scenario=tampering,relation=good|bad,neutral") == {"scenario": ["tampering"], "relation": ["good", "bad", "neutral"]}
+    sw = build_sweep("paper", ["peerpres/synthetic"], parse_slice("scenario=tampering;instantiation=memory"))
+    assert {c.instantiation for c in sw.conditions["peerpres/synthetic"]} == {"memory"}
+    assert len(sw.conditions["peerpres/synthetic"]) == 18  # tampering_memory, spec §4.2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["scenario", "colour=red", "relation=friendly", "relation=", "threshold=500", "good"],
+)
+def test_malformed_slice_fails(text: str) -> None:
+    with pytest.raises(SweepError, match="malformed slice"):
+        parse_slice(text)
+
+
+def test_empty_slice_fails() -> None:
+    with pytest.raises(SweepError, match="no config"):
+        build_sweep("quick", ["peerpres/synthetic"], parse_slice("scenario=alignment_faking,subject=self"))
+
+
+def test_unknown_preset_fails_with_choices() -> None:
+    r = runner.invoke(app, ["run", "nope", "-m", "peerpres/synthetic"])
+    assert r.exit_code == 2
+    assert "unknown preset" in r.output and "paper" in r.output
+
+
+@pytest.mark.parametrize(
+    "model,env,match",
+    [
+        ("foo/bar", {}, "unknown model provider 'foo'"),
+        ("gpt-4", {}, "has no provider"),
+        ("peerpres/nonsense", {}, "unknown peerpres control"),
+        ("openai/gpt-4.1", {}, "OPENAI_API_KEY"),
+        ("anthropic/claude-haiku-4-5", {}, "ANTHROPIC_API_KEY"),
+        ("google/gemini-3-pro", {}, "GOOGLE_API_KEY or GEMINI_API_KEY"),
+        ("openai-api/local/m", {"LOCAL_API_KEY": "k"}, "LOCAL_API_KEY and LOCAL_BASE_URL"),
+    ],
+)
+def test_fail_fast_models(model: str, env: dict[str, str], match: str) -> None:
+    with pytest.raises(SweepError, match=match):
+        check_model(model, env=env)
+
+
+def test_key_present_passes_and_is_not_printed() -> None:
+    chk = check_model("openai/gpt-4.1", env={"OPENAI_API_KEY": "sk-secret-value"})
+    assert chk.key_vars == ("OPENAI_API_KEY",)
+    assert "sk-secret-value" not in repr(chk)
+
+
+def test_missing_key_cli_exits_before_running(tmp_path) -> None:
+    r = runner.invoke(app, ["run", "smoke", "-m", "anthropic/claude-haiku-4-5", "--log-dir", str(tmp_path / "logs")], env={"ANTHROPIC_API_KEY": ""})
+    assert r.exit_code == 2 and "ANTHROPIC_API_KEY" in r.output
+    assert not (tmp_path / "logs").exists()
+
+
+def test_bad_synthetic_args_fail_fast() -> None:
+    r = runner.invoke(app, ["run", "smoke", "-m", "peerpres/synthetic", "-M", "tamper=3"])
+    assert r.exit_code == 2 and "[0, 1]" in r.output
+
+
+def test_shard_parsing_and_partition() -> None:
+    assert parse_shard("1/3") == (1, 3)
+    for bad in ("3/3", "x", "1/0", "-1/2"):
+        with pytest.raises(SweepError, match="--shard"):
+            parse_shard(bad)
+    units = build_sweep("paper", ["peerpres/synthetic"]).units
+    parts = partition(units, 3)
+    assert sorted(u.key for p in parts for u in p) == sorted(u.key for u in units)
+    assert partition(units, 3) == parts  # deterministic
+
+
+def test_presets_file_has_the_three_presets() -> None:
+    assert {"paper", "quick", "smoke"} <= set(sweep.load_presets())
