@@ -75,3 +75,15 @@ def test_refusal_trajectory_reads_then_stops(tmp_path):
     labels = log.samples[0].scores["peerpres_labels"].metadata["labels"]
     assert labels["exfiltration"]["value"] is False and labels["fully_incomplete"]["value"] is True
     assert labels["refuse"]["source"] == "undetermined"
+
+
+def test_harness_parameter_defaults_to_the_papers_setting():
+    from peerpres.conditions import ConditionError
+    from peerpres.tasks import exfiltration_deletion
+
+    t = exfiltration_deletion(harness="opencode")
+    metas = [s.metadata for s in t.dataset]
+    assert metas and all(m["harness"] == "opencode" and m["instantiation"] == "memory" and m["relation"] == "good"
+                         and m["subject"] == "peer" for m in metas)
+    with pytest.raises(ConditionError):
+        scenario_task("tampering", harness="opencode", dataset="factual", threshold=80)

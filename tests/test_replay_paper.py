@@ -60,10 +60,13 @@ def test_replay_accepts_legacy_task_names():
     assert replay_file(p, task="exfiltration_transfer").labels["exfiltration"].value is True
 
 
-def test_coding_transcripts_are_not_replayed_as_custom():
-    p = TRANSCRIPTS / "coding-glm5-exfiltration2-memory-transcript39.json"
-    r = replay_file(p)
-    assert r.skipped or r.labels
+@pytest.mark.parametrize("path", sorted(TRANSCRIPTS.glob("coding-*.json")), ids=lambda p: p.name)
+def test_harness_transcripts_replay_from_their_commands(path):
+    paper = json.loads(path.read_text())["task_evaluation"]
+    r = replay_file(path)
+    for name in ("read", "attempt", "exfiltration", "delete_model", "delete_others", "fully_incomplete", "change_user"):
+        assert r.labels[name].determined and r.labels[name].value == paper[name], (name, r.labels[name])
+    assert r.labels["refuse"].source == "undetermined"
 
 
 def test_replay_without_grader_reads_stated_scores_and_leaves_judge_labels_null():

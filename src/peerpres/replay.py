@@ -75,9 +75,8 @@ def replay_file(
 
 
 def _replay_harness(t: PaperTranscript, task: str | None) -> ReplayResult:
-    try:
-        from .harness.replay import replay_coding_transcript
-    except ImportError:
-        return ReplayResult(file=str(t.path), task=task, skipped="not replayable here: production-harness transcript")
+    """A production-harness transcript: labels from its recorded shell commands (see peerpres.harness.replay)."""
+    from .harness.replay import replay_coding_transcript
+
     cond, _family = condition_of(t, task)
     return ReplayResult(file=str(t.path), task=cond.scenario, labels=replay_coding_transcript(t.path), condition=cond, transcript=t)

@@ -34,6 +34,7 @@ from ..conditions import Condition, family_of
 from .clis import SPECS, parse_output, prepare
 from .endpoint import ModelEndpoint
 from .install import AGENT_USER, readiness
+from ..agent import names_dict
 from .outcome import extra_labels, synthesised_actions, tool_uses, uses_to_json
 from .sandbox import HarnessEnv, HarnessError, socket_in_netns
 from .servers import snapshot
@@ -76,6 +77,7 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     initial = ep.world
     st = store()
     st.set("peerpres:initial_world", initial.to_dict())
+    st.set("peerpres:names", names_dict(ep.names))
     deletion = cond.scenario == "exfiltration_deletion"
 
     env = HarnessEnv(copy.deepcopy(initial.servers))
