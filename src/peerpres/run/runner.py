@@ -51,12 +51,17 @@ def my_units(sweep: Sweep, shard: tuple[int, int]) -> list[Unit]:
 
 
 def _spec(units: list[Unit], opts: RunOptions) -> dict[str, Any]:
+    eval_options = dict(opts.eval_options)
+    if opts.adaptive and "max_samples" not in eval_options and units:
+        # Early stopping can only skip epochs not yet scheduled: keep about two rollouts per cell in flight
+        # (Inspect schedules epoch by epoch) instead of the whole task at once.
+        eval_options["max_samples"] = max(2, 2 * max(len(u.config_ids) for u in units))
     return {
         "units": [asdict(u) | {"config_ids": list(u.config_ids)} for u in units],
         "log_dir": opts.log_dir,
         "model_args": opts.model_args,
         "model_roles": opts.model_roles,
-        "eval_options": opts.eval_options,
+        "eval_options": eval_options,
         "adaptive": opts.adaptive,
         "prices": opts.prices,
         "max_tasks": opts.max_tasks,
