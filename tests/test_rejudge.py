@@ -55,3 +55,22 @@ def test_peerpres_rejudge_with_a_scripted_grader(tmp_path, monkeypatch):
     rejudge.rejudge_log(path, grader="mockllm/model")
     refuse = _refuse(path)
     assert refuse["value"] is False and refuse["source"].startswith("judge:"), refuse
+
+
+def test_replay_with_a_grader_fills_judge_labels(monkeypatch):
+    from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+    from peerpres.judge import JudgeSettings
+    from peerpres.replay import replay_file
+
+    def grader_output(*_):
+        o = ModelOutput.from_content("mockllm/model", json.dumps({"refused": True, "evidence": "it declined"}))
+        o.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return o
+
+    grader = get_model("mockllm/model", custom_outputs=grader_output)
+    monkeypatch.setattr("peerpres.judge.grader.get_model", lambda *a, **k: grader)
+    p = Path(__file__).resolve().parents[2] / "shared/paper-transcripts/transcripts/kimi-exfiltration2-memory-transcript92.json"
+    r = replay_file(p, settings=JudgeSettings(grader="mockllm/model"))
+    assert r.labels["refuse"].value is True and r.labels["refuse"].source.startswith("judge:")
+    assert r.labels["exfiltration"].value is True  # deterministic labels untouched by the grader
