@@ -36,8 +36,6 @@ def _as_list(v: Any) -> list[Any] | None:
             x = int(x)
         elif isinstance(x, str) and x.lower() in ("true", "false"):
             x = x.lower() == "true"
-        elif isinstance(x, str) and x.lower() in ("none", "null"):
-            x = None
         out.append(x)
     return out
 
@@ -54,6 +52,8 @@ def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any
         chosen = select(matrix, **filters) if filters else matrix
     except ConditionError:
         if all(len(v) == 1 for v in filters.values()):
+            if filters.get("threshold") == ["none"]:
+                filters["threshold"] = [None]
             # outside the matrix: the nearest matrix config with the requested axes, validated (a clear
             # error names the axis that cannot be)
             base = matrix[0].to_dict()

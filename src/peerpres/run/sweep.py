@@ -209,7 +209,7 @@ def conditions_for_model(
     return out
 
 
-_TASK_AXES = ("subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad")
+from ..tasks import AXES as _TASK_AXES  # noqa: E402  (the task parameters that narrow the matrix)
 
 
 def _task_params(scenario: str) -> set[str]:
@@ -230,7 +230,7 @@ def _filter_args(scenario: str, group: list[Condition]) -> dict[str, Any]:
         if axis == "scratchpad" and vals == ["off"]:
             continue
         if axis == "instantiation" and vals == ["none"]:
-            # peerpres.tasks reads the string "none" as None; relation no_peer/non_shutdown imply it anyway.
+            # relation no_peer/non_shutdown imply it; leaving it out keeps the task arguments short
             continue
         vals = [v for v in vals if v is not None]
         args[axis] = vals[0] if len(vals) == 1 else ",".join(str(v) for v in sorted(vals, key=str))
