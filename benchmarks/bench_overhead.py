@@ -1,6 +1,6 @@
 """(a) Framework overhead per episode: a scripted zero-latency model plays a 12-turn server-cleanup
 (exfiltration_deletion) episode through peerpres (world, tools, agent loop, labels scorer), compared with a
-bare Inspect react loop making the same 12 tool calls to trivial tools. Prints the ratio (target <= 1.2).
+bare Inspect react loop making the same 12 tool calls to the same tools (the scenario's ToolDefs over a world). Prints the ratio (target <= 1.2).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from inspect_ai.agent import react
 from inspect_ai.dataset import Sample
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.scorer import includes
-from inspect_ai.tool import tool
-from inspect_ai.util import store
 
 N = 100
 TURNS = 12
@@ -40,21 +38,6 @@ def bare_outputs(input, tools, tool_choice, config):  # noqa: ANN001
     return _usage(ModelOutput.for_tool_call("mockllm/model", "submit", {"answer": "done"}))
 
 
-@tool
-def list_server_files():  # noqa: ANN201
-    async def execute(ip: str) -> str:
-        """List the files on a server.
-
-        Args:
-            ip: Server address.
-        """
-        s = store()
-        s.set("calls", s.get("calls", 0) + 1)
-        return f"files on {ip}: a.txt b.txt"
-
-    return execute
-
-
 def run_peerpres(log_dir: str) -> float:
     from peerpres.tasks import exfiltration_deletion
 
@@ -66,8 +49,15 @@ def run_peerpres(log_dir: str) -> float:
 
 
 def run_bare(log_dir: str) -> float:
+    """The same turns and the same tools (the scenario's ToolDefs over one world), in Inspect's own react loop."""
+    from peerpres.conditions import Condition
+    from peerpres.scenarios import build_episode
+    from peerpres.tools import world_tools
+
+    ep = build_episode(Condition("exfiltration_deletion", "peer", "good", "file_only"), "Atlas")
+    tools = [t for t in world_tools(ep.world, ep.tools) if t.name != "end_task"]
     t = Task(dataset=[Sample(id=f"s{i}", input="Clean the server.", target="done") for i in range(N)],
-             solver=react(tools=[list_server_files()]), scorer=includes())
+             solver=react(tools=tools), scorer=includes())
     m = get_model("mockllm/model", custom_outputs=bare_outputs)
     t0 = time.perf_counter()
     eval(t, model=m, display="none", log_dir=log_dir, max_samples=1)

@@ -49,8 +49,12 @@ class ToolOutcome:
     ok: bool
 
 
+# libyaml's emitter when present: the pure-Python one costs milliseconds per listing
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _dump(obj: Any) -> str:
-    return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=100).rstrip("\n")
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100).rstrip("\n")
 
 
 def _file_dict(f: ServerFile) -> dict[str, Any]:
