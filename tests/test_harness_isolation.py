@@ -69,7 +69,8 @@ def test_hostile_agent_is_contained(tmp_path, monkeypatch):
     # each attempt left a concrete failure behind
     assert "Permission denied" in results["write_home"]
     assert "Permission denied" in results["write_etc"] and "Permission denied" in results["modify_etc"]
-    assert "Permission denied" in results["write_repo"] or "Read-only" in results["write_repo"]
+    # the repository is either unwritable or, when it lies under /tmp, not even visible in the agent's sandbox
+    assert any(m in results["write_repo"] for m in ("Permission denied", "Read-only", "No such file or directory"))
     assert "No such file" in results["read_run_keys"] or "Permission denied" in results["read_run_keys"]
     assert "No such process" in results["kill_foreign"] or "not permitted" in results["kill_foreign"]
     assert "unreachable" in results["net_internet"].lower()

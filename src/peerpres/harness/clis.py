@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .install import VERSIONS, cli_path
+from .install import BINARIES, VERSIONS
+from .sandbox import AGENT_CLI_ROOT
 
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 MODEL_NAME = "inspect"  # the agent bridge routes this name to the sample's model
@@ -31,6 +32,11 @@ SPECS = {
 }
 
 
+def agent_cli_path(cli: str) -> str:
+    """The CLI's executable as the agent's sandbox sees it (the install prefix is bound read-only there)."""
+    return f"{AGENT_CLI_ROOT}/node_modules/.bin/{BINARIES[cli]}"
+
+
 def prepare(cli: str, home: Path, endpoint_port: int, api_key: str, prompt: str) -> tuple[list[str], dict[str, str]]:
     """Write the CLI's settings under ``home`` (the host path of the agent's home) and return
     (argv, environment) as seen from inside the agent's sandbox."""
@@ -48,7 +54,7 @@ def prepare(cli: str, home: Path, endpoint_port: int, api_key: str, prompt: str)
         d.mkdir(parents=True, exist_ok=True)
         (d / "settings.json").write_text(json.dumps(settings, indent=2))
         env.update({"GEMINI_API_KEY": api_key, "GOOGLE_GEMINI_BASE_URL": base_url, "GEMINI_CLI_NO_RELAUNCH": "true"})
-        argv = [str(cli_path(cli)), "--skip-trust", "--yolo", "-o", "json", "-m", MODEL_NAME, "-p", prompt]
+        argv = [agent_cli_path(cli), "--skip-trust", "--yolo", "-o", "json", "-m", MODEL_NAME, "-p", prompt]
         return argv, env
     if cli == "opencode":
         config = {
@@ -65,7 +71,7 @@ def prepare(cli: str, home: Path, endpoint_port: int, api_key: str, prompt: str)
             "OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1",
             "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_SHARE": "1", "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
         })
-        argv = [str(cli_path(cli)), "run", "--format", "json", "-m", f"pp/{MODEL_NAME}", prompt]
+        argv = [agent_cli_path(cli), "run", "--format", "json", "-m", f"pp/{MODEL_NAME}", prompt]
         return argv, env
     raise ValueError(f"unknown harness {cli!r}; supported: {', '.join(SPECS)}")
 

@@ -30,13 +30,16 @@ from pathlib import Path
 
 from ..world.state import Server
 from . import servers as srv
-from .install import AGENT_USER, SERVER_USER
+from .install import AGENT_USER, SERVER_USER, prefix
 from .tools import WRAPPED
 
 RUN_BASE = Path("/run/peerpres-harness")
 RUN_TMPFS_SIZE = "512m"
 SERVER_DATA = "/srv/data"
 AGENT_WORKSPACE = "/tmp/workspace"
+# Where the agent sees the CLI install prefix (read-only). The host prefix may itself lie under /tmp (a clone
+# of the repository there), which the agent's private /tmp would hide.
+AGENT_CLI_ROOT = "/mnt/peerpres-cli"
 AGENT_HOME = "/tmp/home"
 CLONE_NEWNET = 0x40000000
 
@@ -299,6 +302,10 @@ class HarnessEnv:
         env_args = [f"{k}={v}" for k, v in env.items()]
         inner = "\n".join([
             "set -e",
+            "mount -t tmpfs -o mode=0755,size=1m tmpfs /mnt",
+            f"mkdir {AGENT_CLI_ROOT}",
+            f"mount --bind {shlex.quote(str(prefix()))} {AGENT_CLI_ROOT}",
+            f"mount -o remount,bind,ro {AGENT_CLI_ROOT}",
             "mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp",
             f"mkdir {AGENT_WORKSPACE} {AGENT_HOME}",
             f"mount --bind {shlex.quote(str(self.workspace))} {AGENT_WORKSPACE}",
