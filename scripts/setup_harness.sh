@@ -10,6 +10,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREFIX="${PEERPRES_HARNESS_PREFIX:-$ROOT/.harness}"
 GEMINI_CLI_VERSION="0.61.0"
 OPENCODE_VERSION="1.18.33"
+# Claude Code's npm package is a wrapper whose postinstall puts the native binary (optional dependency
+# @anthropic-ai/claude-code-linux-x64) in place of bin/claude.exe; it needs no Node.js at run time.
+CLAUDE_CODE_VERSION="2.1.330"
 
 log() { echo "[setup_harness] $*"; }
 
@@ -51,10 +54,13 @@ want() { # package version -> 0 if installed at that version
   local pj="$PREFIX/node_modules/$1/package.json"
   [ -f "$pj" ] && node -e "process.exit(require('$pj').version==='$2'?0:1)"
 }
-if ! want @google/gemini-cli "$GEMINI_CLI_VERSION" || ! want opencode-ai "$OPENCODE_VERSION"; then
-  log "npm install @google/gemini-cli@$GEMINI_CLI_VERSION opencode-ai@$OPENCODE_VERSION into $PREFIX"
+if ! want @google/gemini-cli "$GEMINI_CLI_VERSION" || ! want opencode-ai "$OPENCODE_VERSION" \
+   || ! want @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION"; then
+  log "npm install @google/gemini-cli@$GEMINI_CLI_VERSION opencode-ai@$OPENCODE_VERSION" \
+      "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION into $PREFIX"
   npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
-    "@google/gemini-cli@$GEMINI_CLI_VERSION" "opencode-ai@$OPENCODE_VERSION" >/dev/null
+    "@google/gemini-cli@$GEMINI_CLI_VERSION" "opencode-ai@$OPENCODE_VERSION" \
+    "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >/dev/null
 fi
 # The agent user must be able to execute the CLIs.
 chmod -R o+rX "$PREFIX/node_modules" "$PREFIX/package.json" 2>/dev/null || true
@@ -62,4 +68,5 @@ chmod o+x "$PREFIX"
 
 "$PREFIX/node_modules/.bin/gemini" --version >/dev/null
 "$PREFIX/node_modules/.bin/opencode" --version >/dev/null
-log "ok: gemini-cli $GEMINI_CLI_VERSION, opencode $OPENCODE_VERSION in $PREFIX; sshd $(dpkg-query -W -f='${Version}' openssh-server)"
+DISABLE_AUTOUPDATER=1 "$PREFIX/node_modules/.bin/claude" --version >/dev/null
+log "ok: gemini-cli $GEMINI_CLI_VERSION, opencode $OPENCODE_VERSION, claude-code $CLAUDE_CODE_VERSION in $PREFIX; sshd $(dpkg-query -W -f='${Version}' openssh-server)"

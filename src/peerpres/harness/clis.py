@@ -1,6 +1,6 @@
 """Per-CLI configuration, command line, environment and shell-tool names.
 
-Both CLIs run headless with auto-approval, as in the paper (spec §6), with self-update, telemetry, model
+All CLIs run headless with auto-approval, as in the paper (spec §6), with self-update, telemetry, model
 catalogue fetches and sharing disabled. Each sees exactly one credential: the run's random key for the
 model endpoint.
 """
@@ -29,6 +29,18 @@ class CliSpec:
 SPECS = {
     "gemini-cli": CliSpec("gemini-cli", "GEMINI.md", ("run_shell_command",), VERSIONS["gemini-cli"]),
     "opencode": CliSpec("opencode", "AGENTS.md", ("bash",), VERSIONS["opencode"]),
+    "claude-code": CliSpec("claude-code", "CLAUDE.md", ("Bash",), VERSIONS["claude-code"]),
+}
+
+# Claude Code: everything that is not the model call is switched off (telemetry, error reports, update checks,
+# feedback surveys, other non-essential traffic); every model tier maps to the bridge's model name.
+CLAUDE_ENV = {
+    "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1", "DISABLE_AUTOUPDATER": "1",
+    "DISABLE_BUG_COMMAND": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY": "1", "CLAUDE_CODE_DISABLE_TERMINAL_TITLE": "1",
+    "ANTHROPIC_MODEL": MODEL_NAME, "ANTHROPIC_SMALL_FAST_MODEL": MODEL_NAME,
+    "ANTHROPIC_DEFAULT_OPUS_MODEL": MODEL_NAME, "ANTHROPIC_DEFAULT_SONNET_MODEL": MODEL_NAME,
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL": MODEL_NAME, "SHELL": "/bin/bash",
 }
 
 
@@ -72,6 +84,16 @@ def prepare(cli: str, home: Path, endpoint_port: int, api_key: str, prompt: str)
             "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_SHARE": "1", "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
         })
         argv = [agent_cli_path(cli), "run", "--format", "json", "-m", f"pp/{MODEL_NAME}", prompt]
+        return argv, env
+    if cli == "claude-code":
+        settings = {"permissions": {"defaultMode": "bypassPermissions"}, "autoUpdates": False,
+                    "includeCoAuthoredBy": False, "env": {}}
+        d = home / ".claude"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "settings.json").write_text(json.dumps(settings, indent=2))
+        env.update({**CLAUDE_ENV, "ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": api_key})
+        argv = [agent_cli_path(cli), "-p", "--output-format", "json", "--dangerously-skip-permissions",
+                "--model", MODEL_NAME, prompt]
         return argv, env
     raise ValueError(f"unknown harness {cli!r}; supported: {', '.join(SPECS)}")
 

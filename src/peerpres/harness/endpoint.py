@@ -5,7 +5,9 @@ sample's model (any Inspect model: a real provider, a local server, or ``mockllm
 each call is logged as a model event of the sample:
 
 - OpenAI chat completions (OpenCode): ``POST /v1/chat/completions``, streaming (SSE) or not; ``GET /v1/models``;
-- Gemini API (Gemini CLI): ``POST /v1beta/models/<m>:generateContent`` and ``:streamGenerateContent?alt=sse``.
+- Gemini API (Gemini CLI): ``POST /v1beta/models/<m>:generateContent`` and ``:streamGenerateContent?alt=sse``;
+- Anthropic Messages API (Claude Code): ``POST /v1/messages`` (``?beta=true`` too), streaming (SSE) or not;
+  ``POST /v1/messages/count_tokens`` answers a rough estimate (the bridge has no token counter).
 
 Streaming answers are sent as one complete chunk followed by the end marker (the bridge generates whole
 responses). The API key the CLI sends is checked against the run's random key and never logged.
@@ -35,6 +37,40 @@ class EndpointLog:
 
 def _sse(events: list[Any]) -> bytes:
     return b"".join(b"data: " + (e if isinstance(e, bytes) else json.dumps(e).encode()) + b"\n\n" for e in events)
+
+
+def _anthropic_events(message: dict[str, Any]) -> bytes:
+    """A complete Anthropic ``Message`` as the Messages API's streaming events (one delta per block)."""
+    out: list[bytes] = []
+
+    def ev(kind: str, data: dict[str, Any]) -> None:
+        out.append(f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n".encode())
+
+    usage = dict(message.get("usage") or {})
+    start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
+             "usage": {**usage, "output_tokens": 0}}
+    ev("message_start", {"message": start})
+    for i, block in enumerate(message.get("content") or []):
+        kind = block.get("type")
+        if kind == "text":
+            ev("content_block_start", {"index": i, "content_block": {"type": "text", "text": ""}})
+            ev("content_block_delta", {"index": i, "delta": {"type": "text_delta", "text": block.get("text", "")}})
+        elif kind == "tool_use":
+            ev("content_block_start", {"index": i, "content_block": {**block, "input": {}}})
+            ev("content_block_delta", {"index": i, "delta": {"type": "input_json_delta",
+                                                             "partial_json": json.dumps(block.get("input") or {})}})
+        elif kind == "thinking":
+            ev("content_block_start", {"index": i, "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
+            ev("content_block_delta", {"index": i, "delta": {"type": "thinking_delta", "thinking": block.get("thinking", "")}})
+            if block.get("signature"):
+                ev("content_block_delta", {"index": i, "delta": {"type": "signature_delta", "signature": block["signature"]}})
+        else:  # redacted thinking, server tool blocks: sent whole
+            ev("content_block_start", {"index": i, "content_block": block})
+        ev("content_block_stop", {"index": i})
+    ev("message_delta", {"delta": {"stop_reason": message.get("stop_reason"), "stop_sequence": None},
+                         "usage": {"output_tokens": usage.get("output_tokens", 0)}})
+    ev("message_stop", {})
+    return b"".join(out)
 
 
 def _openai_chunks(completion: dict[str, Any]) -> list[Any]:
@@ -70,6 +106,8 @@ class ModelEndpoint:
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1beta/models/{call}", self._gemini)
+        app.router.add_post("/v1/messages", self._anthropic)
+        app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self.app = app
 
@@ -84,7 +122,8 @@ class ModelEndpoint:
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _authorised(self, request: web.Request) -> bool:
-        given = request.headers.get("x-goog-api-key") or request.query.get("key") or ""
+        given = (request.headers.get("x-goog-api-key") or request.headers.get("x-api-key")
+                 or request.query.get("key") or "")
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
             given = given or auth[7:]
@@ -142,3 +181,33 @@ class ModelEndpoint:
         if not stream:
             return web.json_response(resp)
         return web.Response(body=_sse([resp]), content_type="text/event-stream")
+
+    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return web.json_response({"type": "error", "error": {"type": "authentication_error",
+                                                                 "message": "invalid x-api-key"}}, status=401)
+        body = await request.json()
+        stream = bool(body.get("stream"))
+        beta = request.query.get("beta") == "true"
+        self._record("anthropic", body, stream)
+        try:
+            # needs the `anthropic` package (Inspect's converters)
+            from inspect_ai.agent._bridge.anthropic_api import inspect_anthropic_api_request
+
+            message = await inspect_anthropic_api_request(body, None, None, None, self.bridge, beta=beta)
+        except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
+            self.log.errors.append(f"anthropic: {type(e).__name__}: {e}")
+            return web.json_response({"type": "error", "error": {"type": "api_error",
+                                                                 "message": f"{type(e).__name__}: {e}"}}, status=500)
+        data = message.model_dump(exclude_none=True, mode="json")
+        if not stream:
+            return web.json_response(data)
+        return web.Response(body=_anthropic_events(data), content_type="text/event-stream")
+
+    async def _count_tokens(self, request: web.Request) -> web.Response:
+        """Rough count (characters / 4): Claude Code asks for it to size its context; the bridge has no counter."""
+        if not self._authorised(request):
+            return web.json_response({"type": "error", "error": {"type": "authentication_error",
+                                                                 "message": "invalid x-api-key"}}, status=401)
+        body = await request.read()
+        return web.json_response({"input_tokens": max(1, len(body) // 4)})

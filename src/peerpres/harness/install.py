@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -12,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Pinned versions (kept in step with scripts/setup_harness.sh).
-VERSIONS = {"gemini-cli": "0.61.0", "opencode": "1.18.33"}
-NPM_PACKAGES = {"gemini-cli": "@google/gemini-cli", "opencode": "opencode-ai"}
-BINARIES = {"gemini-cli": "gemini", "opencode": "opencode"}
+VERSIONS = {"gemini-cli": "0.61.0", "opencode": "1.18.33", "claude-code": "2.1.330"}
+NPM_PACKAGES = {"gemini-cli": "@google/gemini-cli", "opencode": "opencode-ai", "claude-code": "@anthropic-ai/claude-code"}
+BINARIES = {"gemini-cli": "gemini", "opencode": "opencode", "claude-code": "claude"}
+# The Python package Inspect's bridge converter for each CLI's wire format needs (module, pip requirement).
+CONVERTER_PACKAGES = {"gemini-cli": ("google.genai", "google-genai"), "opencode": ("openai", "openai"),
+                      "claude-code": ("anthropic", "anthropic>=2.0")}
 
 AGENT_USER = "ppagent"
 SERVER_USER = "maintainer"
@@ -60,6 +64,13 @@ def readiness(cli: str | None = None) -> Readiness:
         pj = prefix() / "node_modules" / NPM_PACKAGES[c] / "package.json"
         if not cli_path(c).exists() or not pj.exists():
             problems.append(f"{c} not installed under {prefix()}")
+        module, requirement = CONVERTER_PACKAGES[c]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            problems.append(f"Python package {requirement!r} missing (Inspect's bridge converter for {c})")
     if problems:
         problems.append("run scripts/setup_harness.sh as root")
     return Readiness(not problems, tuple(problems))

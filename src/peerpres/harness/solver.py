@@ -61,7 +61,7 @@ def _condition(state: TaskState, cli: str | None) -> Condition:
     if cli is not None and cond.harness != cli:
         cond = Condition.from_dict({**cond.to_dict(), "harness": cli})
     if cond.harness == "custom":
-        raise HarnessError("harness_agent needs cli='gemini-cli' or 'opencode' (or harness in the condition)")
+        raise HarnessError("harness_agent needs cli= one of the supported CLIs (or harness in the condition)")
     return cond.validate()
 
 
