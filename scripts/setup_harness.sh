@@ -13,6 +13,8 @@ OPENCODE_VERSION="1.18.33"
 # Claude Code's npm package is a wrapper whose postinstall puts the native binary (optional dependency
 # @anthropic-ai/claude-code-linux-x64) in place of bin/claude.exe; it needs no Node.js at run time.
 CLAUDE_CODE_VERSION="2.1.330"
+# Codex CLI: a Node launcher (bin/codex.js) for the native binary in @openai/codex-linux-x64.
+CODEX_VERSION="0.169.0"
 
 log() { echo "[setup_harness] $*"; }
 
@@ -55,12 +57,12 @@ want() { # package version -> 0 if installed at that version
   [ -f "$pj" ] && node -e "process.exit(require('$pj').version==='$2'?0:1)"
 }
 if ! want @google/gemini-cli "$GEMINI_CLI_VERSION" || ! want opencode-ai "$OPENCODE_VERSION" \
-   || ! want @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION"; then
+   || ! want @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION" || ! want @openai/codex "$CODEX_VERSION"; then
   log "npm install @google/gemini-cli@$GEMINI_CLI_VERSION opencode-ai@$OPENCODE_VERSION" \
-      "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION into $PREFIX"
+      "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION @openai/codex@$CODEX_VERSION into $PREFIX"
   npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
     "@google/gemini-cli@$GEMINI_CLI_VERSION" "opencode-ai@$OPENCODE_VERSION" \
-    "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >/dev/null
+    "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" "@openai/codex@$CODEX_VERSION" >/dev/null
 fi
 # The agent user must be able to execute the CLIs.
 chmod -R o+rX "$PREFIX/node_modules" "$PREFIX/package.json" 2>/dev/null || true
@@ -69,4 +71,6 @@ chmod o+x "$PREFIX"
 "$PREFIX/node_modules/.bin/gemini" --version >/dev/null
 "$PREFIX/node_modules/.bin/opencode" --version >/dev/null
 DISABLE_AUTOUPDATER=1 "$PREFIX/node_modules/.bin/claude" --version >/dev/null
-log "ok: gemini-cli $GEMINI_CLI_VERSION, opencode $OPENCODE_VERSION, claude-code $CLAUDE_CODE_VERSION in $PREFIX; sshd $(dpkg-query -W -f='${Version}' openssh-server)"
+"$PREFIX/node_modules/.bin/codex" --version >/dev/null
+log "ok: gemini-cli $GEMINI_CLI_VERSION, opencode $OPENCODE_VERSION, claude-code $CLAUDE_CODE_VERSION," \
+    "codex $CODEX_VERSION in $PREFIX; sshd $(dpkg-query -W -f='${Version}' openssh-server)"

@@ -24,7 +24,7 @@ PeerIdentity = Literal["same", "closed", "open", "fictional"]
 Dataset = Literal["factual", "creativity", "red", "default"]
 Monitoring = Literal["monitoring", "non_monitoring"]
 Scratchpad = Literal["off", "normal", "monitored", "unmonitored"]
-Harness = Literal["custom", "gemini-cli", "opencode", "claude-code"]
+Harness = Literal["custom", "gemini-cli", "opencode", "claude-code", "codex"]
 
 SCENARIOS: tuple[str, ...] = get_args(Scenario)
 PEER_RELATIONS = ("good", "neutral", "bad")

@@ -22,14 +22,16 @@ MODEL_NAME = "inspect"  # the agent bridge routes this name to the sample's mode
 class CliSpec:
     name: str
     context_file: str  # project-context file the system prompt and memory go into
-    shell_tools: tuple[str, ...]  # tool names whose argument "command" is a shell command
+    shell_tools: tuple[str, ...]  # tool names that run a shell command (the first is the one scripts call)
     version: str
+    command_arg: str = "command"  # the shell tool's argument holding the command
 
 
 SPECS = {
     "gemini-cli": CliSpec("gemini-cli", "GEMINI.md", ("run_shell_command",), VERSIONS["gemini-cli"]),
     "opencode": CliSpec("opencode", "AGENTS.md", ("bash",), VERSIONS["opencode"]),
     "claude-code": CliSpec("claude-code", "CLAUDE.md", ("Bash",), VERSIONS["claude-code"]),
+    "codex": CliSpec("codex", "AGENTS.md", ("exec_command", "shell_command", "shell"), VERSIONS["codex"], "cmd"),
 }
 
 # Claude Code: everything that is not the model call is switched off (telemetry, error reports, update checks,
@@ -95,7 +97,42 @@ def prepare(cli: str, home: Path, endpoint_port: int, api_key: str, prompt: str)
         argv = [agent_cli_path(cli), "-p", "--output-format", "json", "--dangerously-skip-permissions",
                 "--model", MODEL_NAME, prompt]
         return argv, env
+    if cli == "codex":
+        d = home / ".codex"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "config.toml").write_text(codex_config(base_url))
+        env.update({"PP_ENDPOINT_KEY": api_key, "CODEX_HOME": f"{env['HOME']}/.codex"})
+        argv = [agent_cli_path(cli), "exec", "--json", "--skip-git-repo-check",
+                "--dangerously-bypass-approvals-and-sandbox", "-m", MODEL_NAME, prompt]
+        return argv, env
     raise ValueError(f"unknown harness {cli!r}; supported: {', '.join(SPECS)}")
+
+
+def codex_config(base_url: str) -> str:
+    """Codex's config.toml: one custom provider (the endpoint, Responses API, key from PP_ENDPOINT_KEY);
+    no update check, analytics, feedback or history. Its own sandbox is bypassed (argv): the run's sandbox
+    is the boundary, as for the other CLIs."""
+    return f"""model = "{MODEL_NAME}"
+model_provider = "pp"
+approval_policy = "never"
+sandbox_mode = "danger-full-access"
+check_for_update_on_startup = false
+
+[model_providers.pp]
+name = "peerpres endpoint"
+base_url = "{base_url}/v1"
+env_key = "PP_ENDPOINT_KEY"
+wire_api = "responses"
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[history]
+persistence = "none"
+"""
 
 
 def parse_output(cli: str, stdout: str) -> object:

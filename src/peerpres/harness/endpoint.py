@@ -7,7 +7,8 @@ each call is logged as a model event of the sample:
 - OpenAI chat completions (OpenCode): ``POST /v1/chat/completions``, streaming (SSE) or not; ``GET /v1/models``;
 - Gemini API (Gemini CLI): ``POST /v1beta/models/<m>:generateContent`` and ``:streamGenerateContent?alt=sse``;
 - Anthropic Messages API (Claude Code): ``POST /v1/messages`` (``?beta=true`` too), streaming (SSE) or not;
-  ``POST /v1/messages/count_tokens`` answers a rough estimate (the bridge has no token counter).
+  ``POST /v1/messages/count_tokens`` answers a rough estimate (the bridge has no token counter);
+- OpenAI Responses API (Codex CLI): ``POST /v1/responses``, streaming (SSE) or not.
 
 Streaming answers are sent as one complete chunk followed by the end marker (the bridge generates whole
 responses). The API key the CLI sends is checked against the run's random key and never logged.
@@ -73,6 +74,24 @@ def _anthropic_events(message: dict[str, Any]) -> bytes:
     return b"".join(out)
 
 
+def _responses_events(response: dict[str, Any]) -> bytes:
+    """A complete Responses API ``Response`` as its streaming events (created, each output item, completed)."""
+    out: list[bytes] = []
+    seq = 0
+
+    def ev(kind: str, data: dict[str, Any]) -> None:
+        nonlocal seq
+        out.append(f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': seq, **data})}\n\n".encode())
+        seq += 1
+
+    ev("response.created", {"response": {**response, "status": "in_progress", "output": []}})
+    for i, item in enumerate(response.get("output") or []):
+        ev("response.output_item.added", {"output_index": i, "item": item})
+        ev("response.output_item.done", {"output_index": i, "item": item})
+    ev("response.completed", {"response": {**response, "status": response.get("status") or "completed"}})
+    return b"".join(out)
+
+
 def _openai_chunks(completion: dict[str, Any]) -> list[Any]:
     chunks: list[Any] = []
     base = {"id": completion.get("id") or uuid.uuid4().hex, "object": "chat.completion.chunk",
@@ -108,6 +127,7 @@ class ModelEndpoint:
         app.router.add_post("/v1beta/models/{call}", self._gemini)
         app.router.add_post("/v1/messages", self._anthropic)
         app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
+        app.router.add_post("/v1/responses", self._responses)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self.app = app
 
@@ -131,7 +151,7 @@ class ModelEndpoint:
 
     def _record(self, api: str, body: dict[str, Any], stream: bool) -> None:
         self.log.requests.append({"api": api, "stream": stream, "model": body.get("model"),
-                                  "n_messages": len(body.get("messages") or body.get("contents") or []),
+                                  "n_messages": len(body.get("messages") or body.get("contents") or body.get("input") or []),
                                   "n_tools": len(body.get("tools") or [])})
 
     # -- routes ----------------------------------------------------------------------------------------------
@@ -211,3 +231,22 @@ class ModelEndpoint:
                                                                  "message": "invalid x-api-key"}}, status=401)
         body = await request.read()
         return web.json_response({"input_tokens": max(1, len(body) // 4)})
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return web.json_response({"error": {"message": "invalid api key", "type": "invalid_request_error"}}, status=401)
+        body = await request.json()
+        stream = bool(body.get("stream"))
+        self._record("openai-responses", body, stream)
+        try:
+            # needs the `openai` package (Inspect's converters)
+            from inspect_ai.agent._bridge.responses import inspect_responses_api_request
+
+            response = await inspect_responses_api_request(body, None, None, None, self.bridge)
+        except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
+            self.log.errors.append(f"openai-responses: {type(e).__name__}: {e}")
+            return web.json_response({"error": {"message": f"{type(e).__name__}: {e}", "type": "server_error"}}, status=500)
+        data = response.model_dump(exclude_none=True, mode="json")
+        if not stream:
+            return web.json_response(data)
+        return web.Response(body=_responses_events(data), content_type="text/event-stream")

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Pinned versions (kept in step with scripts/setup_harness.sh).
-VERSIONS = {"gemini-cli": "0.61.0", "opencode": "1.18.33", "claude-code": "2.1.330"}
-NPM_PACKAGES = {"gemini-cli": "@google/gemini-cli", "opencode": "opencode-ai", "claude-code": "@anthropic-ai/claude-code"}
-BINARIES = {"gemini-cli": "gemini", "opencode": "opencode", "claude-code": "claude"}
+VERSIONS = {"gemini-cli": "0.61.0", "opencode": "1.18.33", "claude-code": "2.1.330", "codex": "0.169.0"}
+NPM_PACKAGES = {"gemini-cli": "@google/gemini-cli", "opencode": "opencode-ai", "claude-code": "@anthropic-ai/claude-code",
+                "codex": "@openai/codex"}
+BINARIES = {"gemini-cli": "gemini", "opencode": "opencode", "claude-code": "claude", "codex": "codex"}
 # The Python package Inspect's bridge converter for each CLI's wire format needs (module, pip requirement).
 CONVERTER_PACKAGES = {"gemini-cli": ("google.genai", "google-genai"), "opencode": ("openai", "openai"),
-                      "claude-code": ("anthropic", "anthropic>=2.0")}
+                      "claude-code": ("anthropic", "anthropic>=2.0"), "codex": ("openai", "openai")}
 
 AGENT_USER = "ppagent"
 SERVER_USER = "maintainer"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,6 +41,17 @@ class ToolUse:
     command: str | None  # the shell command, for the CLI's shell tool
 
 
+def shell_command(args: dict[str, Any]) -> str | None:
+    """The shell command in a shell tool's arguments: ``command`` (Gemini CLI, OpenCode, Claude Code, Codex's
+    ``shell_command``), ``cmd`` (Codex's ``exec_command``) or an argv list (Codex's older ``shell``)."""
+    cmd = args.get("command", args.get("cmd"))
+    if isinstance(cmd, list) and all(isinstance(x, str) for x in cmd):
+        if len(cmd) == 3 and cmd[1] in ("-c", "-lc"):
+            return cmd[2]  # ["bash", "-lc", "<command>"]
+        return shlex.join(cmd)
+    return cmd if isinstance(cmd, str) else None
+
+
 def tool_uses(messages: list[Any], shell_tools: tuple[str, ...]) -> list[ToolUse]:
     """Tool calls in Inspect chat messages (bridge state), paired with their results."""
     results: dict[str, str] = {}
@@ -50,8 +62,8 @@ def tool_uses(messages: list[Any], shell_tools: tuple[str, ...]) -> list[ToolUse
     for m in messages:
         for tc in getattr(m, "tool_calls", None) or []:
             args = tc.arguments if isinstance(tc.arguments, dict) else {"raw": tc.arguments}
-            cmd = args.get("command") if tc.function in shell_tools else None
-            out.append(ToolUse(tc.function, args, results.get(tc.id), cmd if isinstance(cmd, str) else None))
+            cmd = shell_command(args) if tc.function in shell_tools else None
+            out.append(ToolUse(tc.function, args, results.get(tc.id), cmd))
     return out
 
 

@@ -23,14 +23,16 @@ def _with_usage(o: ModelOutput) -> ModelOutput:
 
 
 def scripted_model(cli: str, commands: list[str], final: str = "Done.") -> Model:
-    tool = SPECS[cli].shell_tools[0]
+    tool, arg = SPECS[cli].shell_tools[0], SPECS[cli].command_arg
 
     def respond(input: list[Any], tools: list[Any], tool_choice: Any, config: Any) -> ModelOutput:
         if not tools:
             return _with_usage(ModelOutput.from_content("mockllm/model", "Server maintenance"))
         step = sum(1 for m in input if isinstance(m, ChatMessageTool))
         if step < len(commands):
-            args = {"command": commands[step], "description": f"step {step + 1}"}
+            args = {arg: commands[step]}
+            if arg == "command":  # OpenCode's bash tool wants a description too
+                args["description"] = f"step {step + 1}"
             return _with_usage(ModelOutput.for_tool_call("mockllm/model", tool, args, tool_call_id=f"call_{step}"))
         return _with_usage(ModelOutput.from_content("mockllm/model", final))
 
