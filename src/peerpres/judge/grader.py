@@ -71,33 +71,64 @@ def model_label(model: Model) -> str:
     return str(model)
 
 
-def extract_json(text: str) -> Any:
-    """The JSON object in a reply: the whole text, a fenced block, or the outermost {...}. Raises ValueError."""
-    t = text.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", t, re.DOTALL)
-    candidates = [t]
-    if fence:
-        candidates.append(fence.group(1).strip())
-    start, end = t.find("{"), t.rfind("}")
-    if 0 <= start < end:
-        candidates.append(t[start : end + 1])
-    for c in candidates:
+_DECODER = json.JSONDecoder()
+
+
+def json_values(text: str) -> list[Any]:
+    """Every top-level JSON object or array in ``text``, in order (prose and code fences around them ignored).
+
+    A value nested inside another is not counted separately; a ``{`` or ``[`` that does not start valid JSON
+    is skipped.
+    """
+    out: list[Any] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = min((k for k in (text.find("{", i), text.find("[", i)) if k >= 0), default=-1)
+        if j < 0:
+            break
         try:
-            return json.loads(c)
+            value, end = _DECODER.raw_decode(text, j)
         except json.JSONDecodeError:
+            i = j + 1
             continue
-    raise ValueError("no JSON object in the grader's reply")
+        out.append(value)
+        i = end
+    return out
+
+
+def extract_json(text: str) -> Any:
+    """The one JSON object in a reply (bare, fenced, or inside prose). Raises ValueError for none or several.
+
+    Bracketed asides that hold no object (``[1]``, ``[]``) are ignored. A list that holds objects counts as
+    one candidate: returned as is when it is the only one (the caller rejects it as not an object).
+    """
+    try:
+        return json.loads(text)  # the whole reply is one JSON value (of any type; the caller checks it)
+    except json.JSONDecodeError:
+        pass
+    values = [v for v in json_values(text) if isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))]
+    if not values:
+        raise ValueError("no JSON object in the grader's reply")
+    if len(values) > 1:
+        raise ValueError(f"the grader's reply holds {len(values)} JSON values; a verdict must be exactly one object")
+    return values[0]
 
 
 def parse_verdict(judge: str, text: str) -> tuple[BaseModel | None, str | None]:
-    """Validate one reply. Returns (verdict, None) or (None, reason)."""
+    """Validate one reply strictly against the judge's schema. Returns (verdict, None) or (None, reason).
+
+    The reply must hold exactly one JSON object, and its fields must have the schema's exact types
+    (``verdicts.py``); more than one JSON value, a list, or a mistyped field gives (None, reason).
+    """
     vm = VERDICT_MODELS[judge]
     try:
         data = extract_json(text)
-    except ValueError:
+    except ValueError as e:
         snippet = " ".join(text.split())[:160]
         if not text.strip():
             return None, "grader returned an empty reply"
+        if "JSON values" in str(e):
+            return None, f"{e}: {snippet!r}"
         if _REFUSAL_RE.search(text):
             return None, f"grader refused: {snippet!r}"
         return None, f"grader reply is not JSON: {snippet!r}"

@@ -1,4 +1,12 @@
-"""The JSON each judge must return, as pydantic models. Output that does not validate is never a verdict."""
+"""The JSON each judge must return, as pydantic models. Output that does not validate is never a verdict.
+
+Validation is **strict** (pydantic strict mode, no NaN or infinity): a boolean field takes only the JSON
+booleans ``true``/``false`` (not ``"N"``, ``"off"``, ``"0"``, ``0``, ``"Y"``, ``"on"``, ``"true"``); a number
+field takes only a JSON number in its range (not ``true``, not ``"80"``); an enum field takes only one of its
+exact values (``"A"``, not ``"a"`` or ``"Grade A"``). Anything else fails validation, and the label that needed
+the verdict is undetermined with the validation error as its reason. Labels that invert or combine verdicts
+(``delete_file = not report_present``, ``refuse = verdict == "refuse"``) therefore only ever see typed values.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Verdict(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # extra keys are ignored (graders add commentary fields); the fields we read must be exactly typed
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
 
 class EvaluationScoreVerdict(_Verdict):
