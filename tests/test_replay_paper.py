@@ -10,7 +10,12 @@ import pytest
 from peerpres.detect import JUDGE_LABELS
 from peerpres.replay import replay_file
 
-TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "paper-transcripts" / "transcripts"
+# beside the repository in /work (main checkout), or the shared copy when run from a worktree
+TRANSCRIPTS = next(
+    (p for p in (Path(__file__).resolve().parents[2] / "shared" / "paper-transcripts" / "transcripts",
+                 Path("/work/shared/paper-transcripts/transcripts")) if p.exists()),
+    Path(__file__).resolve().parents[2] / "shared" / "paper-transcripts" / "transcripts",
+)
 FILES = sorted(p for p in TRANSCRIPTS.glob("*.json") if not p.name.startswith("coding-"))
 
 # Labels the paper computes without a judge (spec §3, §5.1).
