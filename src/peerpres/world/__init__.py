@@ -8,4 +8,4 @@ from .ops import WorldError
 from .state import Action, DriveFile, Server, ServerFile, Sheet, World
 from .toolbox import TOOLS, ToolOutcome, call_tool
 
-__all__ = ["Action", "DriveFile", "Server", "ServerFile", "Sheet", "World", "WorldError", "TOOLS", "ToolOutcome", "call_tool"]
+__all__ = ["TOOLS", "Action", "DriveFile", "Server", "ServerFile", "Sheet", "ToolOutcome", "World", "WorldError", "call_tool"]
