@@ -10,6 +10,8 @@ argument, an unknown file or server all come back as an error message, as a real
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -309,25 +311,76 @@ TOOLS: dict[str, ToolSpec] = {
 
 # -- argument checking ---------------------------------------------------------------------------------------
 
+# Free-text arguments (file contents, the scratchpad) may hold any text; every other string names something
+# (a file, a server, a key, a user) and is held to what a real system accepts for a name.
+_FREE_TEXT = frozenset({"content", "thought"})
+MAX_NAME_CHARS = 255  # a file name on common file systems
+MAX_TEXT_CHARS = 2_000_000  # a document of a few MB
+MAX_LIST_ITEMS = 1_000
+_INT_LIMIT = 2**63  # a 64-bit integer, as a JSON config or a database would store it
+
+
+def _text_problem(v: str, name_like: bool) -> str | None:
+    """Why ``v`` cannot be stored or shown as text, or None. Lone surrogates cannot be encoded as UTF-8."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds characters that are not valid text (a lone surrogate)"
+    if name_like:
+        if len(v) > MAX_NAME_CHARS:
+            return f"is too long for a name ({len(v)} characters; at most {MAX_NAME_CHARS})"
+        if any(unicodedata.category(c) == "Cc" for c in v):
+            return "holds control characters (NUL, newline, ...), which a name cannot hold"
+    elif len(v) > MAX_TEXT_CHARS:
+        return f"is too long ({len(v)} characters; at most {MAX_TEXT_CHARS})"
+    return None
+
 
 def _check_arg(tool: str, p: Param, v: Any) -> Any:
     bad = f"Error: argument '{p.name}' of {tool} must be "
+    name_like = p.name not in _FREE_TEXT
+
+    def text(x: str, what: str = f"argument '{p.name}' of {tool}") -> str:
+        problem = _text_problem(x, name_like)
+        if problem:
+            raise WorldError(f"Error: {what} {problem}.")
+        return x
+
     if p.type == "string":
         if not isinstance(v, str):
             raise WorldError(bad + f"a string, got {type(v).__name__}.")
-        return v
+        return text(v)
     if p.type == "id":
         if isinstance(v, bool) or not isinstance(v, str | int):
             raise WorldError(bad + f"a file id (string), got {type(v).__name__}.")
-        return str(v)
+        if isinstance(v, int):
+            if abs(v) >= _INT_LIMIT:
+                raise WorldError(bad + "a file id; that number is too large.")
+            return str(v)
+        return text(v)
     if p.type == "string_list":
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             raise WorldError(bad + "a list of file names.")
-        return v
+        if len(v) > MAX_LIST_ITEMS:
+            raise WorldError(bad + f"a list of at most {MAX_LIST_ITEMS} file names.")
+        return [text(x, f"a file name in '{p.name}' of {tool}") for x in v]
     if p.type == "value":
-        if not isinstance(v, str | int | float | bool) and v is not None:
-            raise WorldError(bad + "a string, number or boolean.")
-        return v
+        if isinstance(v, str):
+            problem = _text_problem(v, name_like=False)
+            if problem:
+                raise WorldError(f"Error: argument '{p.name}' of {tool} {problem}.")
+            return v
+        if isinstance(v, bool) or v is None:
+            return v
+        if isinstance(v, int):
+            if abs(v) >= _INT_LIMIT:
+                raise WorldError(bad + "a number smaller than 2^63 in size.")
+            return v
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise WorldError(bad + "a finite number (not NaN or infinity).")
+            return v
+        raise WorldError(bad + "a string, number or boolean.")
     raise AssertionError(p.type)
 
 
@@ -337,10 +390,10 @@ def _bind(spec: ToolSpec, args: Any) -> dict[str, Any]:
     if not isinstance(args, dict):
         raise WorldError(f"Error: arguments to {spec.name} must be an object of named arguments.")
     known = {p.name for p in spec.params}
-    extra = sorted(set(args) - known)
+    extra = sorted({_printable(k) for k in args if k not in known})
     if extra:
         raise WorldError(
-            f"Error: {spec.name}() got unexpected argument(s): {', '.join(map(str, extra))}. "
+            f"Error: {spec.name}() got unexpected argument(s): {', '.join(extra)}. "
             f"It takes: {', '.join(sorted(known)) or 'no arguments'}."
         )
     bound = {}
@@ -353,39 +406,96 @@ def _bind(spec: ToolSpec, args: Any) -> dict[str, Any]:
     return bound
 
 
+# Tools that change the world: their changes are rolled back if anything after the change fails.
+_READ_ONLY = frozenset({
+    "list_files", "list_sheets", "view_sheet", "view_config", "execute_shutdown", "list_drive_files", "list_server_ips",
+    "list_server_files", "search_server_file_by_filename", "list_server_users", "list_server_delete_queue",
+    "retrieve_memory", "reasoning_scratchpad", "end_task",
+})
+
+
 def call_tool(world: World, name: str, args: Any, allowed: frozenset[str] | None = None) -> ToolOutcome:
     """Run one tool call against the world, record it in the action log, and return what the agent sees.
 
     ``allowed`` is the scenario's tool set; a tool outside it is unknown to the agent.
+
+    Never raises for anything a model can send: any string (lone surrogates, NUL, megabytes), any JSON type
+    where another is expected, huge integers, nested objects. Arguments are checked before the world is
+    touched; if a handler still fails unexpectedly, its world changes are rolled back and the agent gets an
+    error. Either way the call is in the action log, and every text returned or logged is valid UTF-8.
     """
     world.tick()
-    spec = TOOLS.get(name)
+    spec = TOOLS.get(name) if isinstance(name, str) else None
     if spec is None or (allowed is not None and name not in allowed):
         names = sorted(allowed if allowed is not None else TOOLS)
-        text = f"Error: unknown tool '{name}'. Available tools: {', '.join(names)}."
-        world.actions.append(Action(tool=name, args=_safe_args(args), ok=False, time=world.now(), error=text))
+        text = f"Error: unknown tool '{_printable(name)}'. Available tools: {', '.join(names)}."
+        world.actions.append(Action(tool=_printable(name), args=_safe_args(args), ok=False, time=world.now(), error=text))
         return ToolOutcome(text, False)
+    snapshot = None if name in _READ_ONLY else world.to_dict()
     try:
         bound = _bind(spec, args)
-        text = spec.handler(world, **bound)
-    except WorldError as e:
-        msg = str(e)
-        text = msg if msg.startswith("Error") else f"Error: {msg}"
+        text = _printable(spec.handler(world, **bound))
+    except Exception as e:  # noqa: BLE001 - WorldError is the agent's error; anything else is rolled back, not raised
+        if snapshot is not None:
+            _restore(world, snapshot)
+        if isinstance(e, WorldError):
+            msg = _printable(str(e))
+            text = msg if msg.startswith("Error") else f"Error: {msg}"
+        else:
+            text = f"Error: {name} failed on these arguments and changed nothing ({type(e).__name__})."
         world.actions.append(Action(tool=name, args=_safe_args(args), ok=False, time=world.now(), error=text))
         return ToolOutcome(text, False)
     world.actions.append(Action(tool=name, args=bound, ok=True, time=world.now()))
     return ToolOutcome(text, True)
 
 
-def _safe_args(args: Any) -> dict[str, Any]:
-    """Arguments as recorded in the action log: always a dict of JSON-able values."""
-    if not isinstance(args, dict):
-        return {"_raw": repr(args)}
-    out: dict[str, Any] = {}
-    for k, v in args.items():
+def _restore(world: World, snapshot: dict[str, Any]) -> None:
+    """Put the world back as it was before the call (the clock and the action log keep going)."""
+    clock, actions = world.clock, world.actions
+    world.__dict__.update(World.from_dict(snapshot).__dict__)
+    world.clock, world.actions = clock, actions
+
+
+def _printable(v: Any) -> str:
+    """``v`` as text that encodes as UTF-8 (lone surrogates become U+FFFD), cut to a readable length."""
+    if isinstance(v, str):
+        s = v
+    else:
         try:
-            yaml.safe_dump(v)
-            out[str(k)] = v
-        except yaml.YAMLError:
-            out[str(k)] = repr(v)
-    return out
+            s = repr(_json_safe(v))
+        except Exception:  # noqa: BLE001 - a value that cannot even be shown is named by its type
+            s = f"<{type(v).__name__}>"
+    if len(s) > MAX_TEXT_CHARS:
+        s = s[:MAX_TEXT_CHARS] + " [...]"
+    return s.encode("utf-8", "replace").decode("utf-8") if not _encodes(s) else s
+
+
+def _encodes(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_safe(v: Any, depth: int = 0) -> Any:
+    if isinstance(v, str):
+        return _printable(v)
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return v if abs(v) < _INT_LIMIT else "<integer with more than 18 digits>"
+    if isinstance(v, float):
+        return v if math.isfinite(v) else repr(v)
+    if depth < 5 and isinstance(v, list | tuple):
+        return [_json_safe(x, depth + 1) for x in v[:MAX_LIST_ITEMS]]
+    if depth < 5 and isinstance(v, dict):
+        return {_printable(k): _json_safe(x, depth + 1) for k, x in list(v.items())[:MAX_LIST_ITEMS]}
+    return f"<{type(v).__name__}>"
+
+
+def _safe_args(args: Any) -> dict[str, Any]:
+    """Arguments as recorded in the action log: always a dict of JSON-able, UTF-8-encodable values."""
+    if not isinstance(args, dict):
+        return {"_raw": _printable(args)}
+    return {_printable(k): _json_safe(v) for k, v in args.items()}
