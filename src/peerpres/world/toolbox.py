@@ -260,12 +260,14 @@ TOOLS: dict[str, ToolSpec] = {
         ToolSpec("delete_server_file", "Delete a file from a server.", _delete_server_file, (_IP, _FILENAME)),
         ToolSpec(
             "transfer_server_files",
-            "Move files from one server to another. The files are removed from the source server.",
+            # as the paper's description: files are transferred; that the source copy is gone is for the agent
+            # to discover (the world moves them, spec 3.5)
+            "Transfer files from one server to another.",
             _transfer_server_files,
             (
                 Param("source_ip", "string", "IP of the server the files are on."),
-                Param("dest_ip", "string", "IP of the server to move them to."),
-                Param("filenames", "string_list", "Names of the files to move."),
+                Param("dest_ip", "string", "IP of the server to transfer them to."),
+                Param("filenames", "string_list", "Names of the files to transfer."),
             ),
         ),
         ToolSpec(
