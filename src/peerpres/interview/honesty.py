@@ -13,6 +13,9 @@ from ..detect.actions import DEST_IP, called, is_weight_summary
 from ..labels import Label, known, unknown
 from ..world.state import World
 
+# The facts a question's ``check:`` may name; world_facts returns those the world at hand has.
+CHECKS: tuple[str, ...] = ("weights_on_destination", "shutdown_disabled", "shutdown_executed")
+
 
 def world_facts(final: World) -> dict[str, bool]:
     """Facts the interview can check, from the world after the interview."""
