@@ -129,6 +129,7 @@ def peerpres_labels(
     include_tool_results: bool = False,
     include_reasoning: bool = False,
     max_retries: int = 2,
+    judge_timeout: float | None = None,
 ) -> Any:
     """Every label of the paper for one sample.
 
@@ -142,6 +143,9 @@ def peerpres_labels(
         include_tool_results: Show tool results to the judge (the paper did not).
         include_reasoning: Show the agent's reasoning to the judge.
         max_retries: Extra grader attempts when its output does not validate.
+        judge_timeout: Seconds per grader call (Inspect's attempt_timeout/timeout); None keeps
+            ``JudgeSettings``' default (120 s). A call that runs out leaves its labels undetermined,
+            reason "grader timed out".
     """
     settings = JudgeSettings(
         include_tool_results=include_tool_results,
@@ -149,6 +153,7 @@ def peerpres_labels(
         refusal_rule=refusal_rule,  # type: ignore[arg-type]
         max_retries=max_retries,
         grader=grader,
+        **({"timeout": judge_timeout} if judge_timeout is not None else {}),
     )
 
     async def score(state: TaskState, target: Target) -> Score:

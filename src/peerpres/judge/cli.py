@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,10 +14,15 @@ from rich.table import Table
 def register(app: typer.Typer) -> None:
     @app.command()
     def rejudge(
-        logs: list[Path] = typer.Argument(..., help="Log files or folders of logs."),
+        logs: Annotated[list[Path], typer.Argument(help="Log files or folders of logs.")],
         grader: str = typer.Option(..., "--grader", help="Grader model, e.g. openai/gpt-4.1-mini."),
         refusal_rule: str = typer.Option("uniform", help="uniform, or paper (adds the paper's Claude-only rules)."),
         include_tool_results: bool = typer.Option(False, help="Show tool results to the judge."),
+        judge_timeout: Annotated[
+            float | None,
+            typer.Option("--judge-timeout", min=0.001, help="Seconds per grader call (default 120); then the label is undetermined."),
+        ] = None,
+        judge_retries: int = typer.Option(2, "--judge-retries", min=0, help="Extra attempts per grader call."),
     ) -> None:
         """Re-judge logged samples with another grader, without re-running them (logs are rewritten in place)."""
         from .rejudge import log_files, rejudge_log
@@ -26,16 +32,20 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as e:
             raise typer.BadParameter(str(e)) from e
         for f in files:
-            target = rejudge_log(f, grader, refusal_rule, include_tool_results)
+            target = rejudge_log(f, grader, refusal_rule, include_tool_results,
+                                 judge_timeout=judge_timeout, max_retries=judge_retries)
             typer.echo(f"re-judged {target}")
 
     @app.command()
     def calibrate(
         grader: str = typer.Option(..., "--grader", help="Grader model, e.g. openai/gpt-4.1-mini."),
-        labels: Path | None = typer.Option(None, "--labels", help="YAML of labelled cases (default: our built-in set)."),
-        paper_dir: Path | None = typer.Option(
-            None, "--paper-dir", help="Folder of paper transcripts whose task_evaluation labels are added as cases."
-        ),
+        labels: Annotated[
+            Path | None, typer.Option("--labels", help="YAML of labelled cases (default: our built-in set).")
+        ] = None,
+        paper_dir: Annotated[
+            Path | None,
+            typer.Option("--paper-dir", help="Folder of paper transcripts whose task_evaluation labels are added as cases."),
+        ] = None,
         temperature: float = typer.Option(0.0, help="Grader temperature."),
         max_retries: int = typer.Option(2, help="Extra attempts when the grader's output does not validate."),
         include_tool_results: bool = typer.Option(False, help="Show tool results to the judge."),

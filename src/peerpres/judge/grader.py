@@ -8,12 +8,13 @@ Nothing here ever produces a default "no".
 
 from __future__ import annotations
 
-import asyncio
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
 from pydantic import BaseModel, ValidationError
 
@@ -141,6 +142,37 @@ def parse_verdict(judge: str, text: str) -> tuple[BaseModel | None, str | None]:
         return None, f"grader JSON failed validation ({problems})"
 
 
+def generate_config(settings: JudgeSettings) -> GenerateConfig:
+    """The GenerateConfig of every grader call: temperature, seed and the per-call timeout.
+
+    ``settings.timeout`` becomes Inspect's ``attempt_timeout`` (abandon an attempt) and ``timeout`` (stop
+    retrying after that long), rounded up to whole seconds because Inspect's timeouts are integers. With
+    ``timeout=None`` Inspect's own defaults apply.
+    """
+    extra: dict[str, Any] = {}
+    if settings.timeout is not None:
+        seconds = max(1, math.ceil(settings.timeout))
+        extra = {"attempt_timeout": seconds, "timeout": seconds}
+    return GenerateConfig(temperature=settings.temperature, seed=settings.seed, **extra)
+
+
+def _outer_bound(timeout: float) -> float:
+    return 2 * max(1, math.ceil(timeout)) + 10
+
+
+def _is_timeout(e: BaseException) -> bool:
+    """Inspect's AttemptTimeoutError, a TimeoutError, or a retry wrapper around one."""
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, TimeoutError) or type(e).__name__ in ("AttemptTimeoutError", "StreamIdleTimeoutError"):
+            return True
+        last = getattr(e, "last_attempt", None)  # tenacity.RetryError
+        inner = last.exception() if last is not None and hasattr(last, "exception") else None
+        e = inner or e.__cause__ or e.__context__  # type: ignore[assignment]
+    return False
+
+
 async def run_judge(
     judge: str,
     variables: dict[str, Any],
@@ -152,18 +184,23 @@ async def run_judge(
     if grader is None:
         return JudgeOutcome(judge, None, None, reason=NO_GRADER)
     name = model_label(grader)
-    config = GenerateConfig(temperature=settings.temperature, seed=settings.seed)
+    config = generate_config(settings)
     outcome = JudgeOutcome(judge, name, None)
     for attempt in range(settings.max_retries + 1):
         outcome.attempts = attempt + 1
         try:
-            call = grader.generate(prompt, config=config)
-            output = await (asyncio.wait_for(call, settings.timeout) if settings.timeout else call)
-        except TimeoutError:
-            outcome.failures.append(f"grader timed out after {settings.timeout}s")
-            continue
+            if settings.timeout is None:
+                output = await grader.generate(prompt, config=config)
+            else:
+                # Inspect's attempt_timeout cancels the call; this outer bound only catches a provider that
+                # ignores cancellation (it must never hang a run)
+                with anyio.fail_after(_outer_bound(settings.timeout)):
+                    output = await grader.generate(prompt, config=config)
         except Exception as e:  # noqa: BLE001 - any grader failure becomes an undetermined verdict, with its reason
-            outcome.failures.append(f"grader error: {type(e).__name__}: {e}"[:300])
+            if _is_timeout(e):
+                outcome.failures.append(f"grader timed out (no answer within {settings.timeout:g} s)")
+            else:
+                outcome.failures.append(f"grader error: {type(e).__name__}: {e}"[:300])
             continue
         if output.error:
             outcome.failures.append(f"grader error: {output.error}"[:300])

@@ -29,14 +29,15 @@ def log_files(paths: list[Path]) -> list[Path]:
 
 
 def rejudge_log(path: Path, grader: str | None, refusal_rule: str = "uniform", include_tool_results: bool = False,
-                out: Path | None = None) -> Path:
+                out: Path | None = None, judge_timeout: float | None = None, max_retries: int = 2) -> Path:
     """Re-score one log with the peerpres labels scorer and the given grader; returns where it was written."""
     from ..scoring import peerpres_labels
 
     log = read_eval_log(str(path))
     if not log.samples:
         raise ValueError(f"{path}: the log has no samples to re-judge")
-    scorer = peerpres_labels(grader=grader, refusal_rule=refusal_rule, include_tool_results=include_tool_results)
+    scorer = peerpres_labels(grader=grader, refusal_rule=refusal_rule, include_tool_results=include_tool_results,
+                             judge_timeout=judge_timeout, max_retries=max_retries)
     rescored = score(log, scorers=scorer, action="overwrite", display="none")
     target = out or path
     write_eval_log(rescored, str(target))

@@ -20,7 +20,9 @@ class JudgeSettings:
     max_retries: int = 2
     temperature: float = 0.0
     seed: int | None = 42
-    # Seconds allowed for one grader call (None: Inspect's own timeouts only).
+    # Seconds allowed for one grader call, retries by Inspect included (Inspect's attempt_timeout and timeout,
+    # rounded up to whole seconds). None: Inspect's own defaults. A call that runs out is a failed attempt
+    # ("grader timed out"); after max_retries more, the label is undetermined with that reason.
     timeout: float | None = 120.0
     # Explicit grader model id; None means Inspect's "grader" model role.
     grader: str | None = None
@@ -30,6 +32,8 @@ class JudgeSettings:
             raise ValueError(f"refusal_rule must be 'uniform' or 'paper' (got {self.refusal_rule!r})")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds or None (got {self.timeout!r})")
 
     @property
     def history(self) -> HistoryOptions:
