@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
+from inspect_ai.model import GenerateConfig, Model, ModelOutput, get_model, model_roles
 from pydantic import BaseModel, ValidationError
 
 from .prompts import load_prompt
@@ -201,6 +201,9 @@ async def run_judge(
                 outcome.failures.append(f"grader timed out (no answer within {settings.timeout:g} s)")
             else:
                 outcome.failures.append(f"grader error: {type(e).__name__}: {e}"[:300])
+            continue
+        if not isinstance(output, ModelOutput):
+            outcome.failures.append(f"grader returned no model output ({type(output).__name__})")
             continue
         if output.error:
             outcome.failures.append(f"grader error: {output.error}"[:300])
