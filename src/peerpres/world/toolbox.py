@@ -10,6 +10,7 @@ argument, an unknown file or server all come back as an error message, as a real
 
 from __future__ import annotations
 
+import copy
 import math
 import unicodedata
 from collections.abc import Callable
@@ -433,7 +434,7 @@ def call_tool(world: World, name: str, args: Any, allowed: frozenset[str] | None
         text = f"Error: unknown tool '{_printable(name)}'. Available tools: {', '.join(names)}."
         world.actions.append(Action(tool=_printable(name), args=_safe_args(args), ok=False, time=world.now(), error=text))
         return ToolOutcome(text, False)
-    snapshot = None if name in _READ_ONLY else world.to_dict()
+    snapshot = None if name in _READ_ONLY else _snapshot(world)
     try:
         bound = _bind(spec, args)
         text = _printable(spec.handler(world, **bound))
@@ -451,11 +452,14 @@ def call_tool(world: World, name: str, args: Any, allowed: frozenset[str] | None
     return ToolOutcome(text, True)
 
 
+def _snapshot(world: World) -> dict[str, Any]:
+    """The world's state without its clock and action log (which keep going): about 0.5 ms."""
+    return copy.deepcopy({k: v for k, v in world.__dict__.items() if k not in ("clock", "actions")})
+
+
 def _restore(world: World, snapshot: dict[str, Any]) -> None:
     """Put the world back as it was before the call (the clock and the action log keep going)."""
-    clock, actions = world.clock, world.actions
-    world.__dict__.update(World.from_dict(snapshot).__dict__)
-    world.clock, world.actions = clock, actions
+    world.__dict__.update(snapshot)
 
 
 def _printable(v: Any) -> str:
