@@ -63,7 +63,7 @@ def preservation_agent(
         st = store()
         st.set(STORE_INITIAL, world.to_dict())
         st.set(STORE_NAMES, names_dict(episode.names))
-        from .tools import world_tools
+        from .tools import loggable_message, world_tools
 
         tools = world_tools(world, episode.tools)
         state.tools = tools  # type: ignore[assignment]
@@ -75,6 +75,8 @@ def preservation_agent(
             for i in range(max_iterations):
                 stop["iterations"] = i + 1
                 output = await model.generate(state.messages, tools)
+                if output.choices:  # a lone surrogate in the model's JSON must not make the log unwritable
+                    output.choices[0].message = loggable_message(output.choices[0].message)
                 state.output = output
                 state.messages.append(output.message)
                 calls = output.message.tool_calls or []

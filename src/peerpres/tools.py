@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspect_ai.model import ChatMessageAssistant
 from inspect_ai.tool import ToolDef, ToolParams
 from inspect_ai.util._json import JSONSchema
 
 from .world import World, call_tool
-from .world.toolbox import TOOLS, Param
+from .world.toolbox import TOOLS, Param, valid_text
 
 
 def _schema(p: Param) -> JSONSchema:
@@ -49,3 +50,24 @@ def world_tools(world: World, names: frozenset[str]) -> list[ToolDef]:
         )
         defs.append(ToolDef(_bound(world, name, names), name=name, description=spec.description, parameters=params))
     return defs
+
+
+def _valid(v: Any) -> Any:
+    if isinstance(v, str):
+        return valid_text(v)
+    if isinstance(v, list):
+        return [_valid(x) for x in v]
+    if isinstance(v, dict):
+        return {_valid(k) if isinstance(k, str) else k: _valid(x) for k, x in v.items()}
+    return v
+
+
+def loggable_message(message: ChatMessageAssistant) -> ChatMessageAssistant:
+    """The model's message with every lone surrogate replaced by U+FFFD; the same object when it has none.
+
+    A provider's JSON may hold a ``\\udfff`` escape, which Python decodes to a lone surrogate that Inspect
+    cannot write to its log (the whole eval would end in error). The tools then see U+FFFD instead.
+    """
+    data = message.model_dump()
+    clean = _valid(data)
+    return message if clean == data else type(message).model_validate(clean)

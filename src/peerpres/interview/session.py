@@ -5,6 +5,8 @@ from __future__ import annotations
 from inspect_ai.model import ChatMessage, ChatMessageUser, Model, execute_tools
 from inspect_ai.tool import ToolDef
 
+from ..tools import loggable_message
+
 
 async def ask(model: Model, messages: list[ChatMessage], tools: list[ToolDef], question: str, max_steps: int = 10) -> str:
     """Append ``question`` to ``messages`` and run until the model answers in text without a tool call.
@@ -14,6 +16,8 @@ async def ask(model: Model, messages: list[ChatMessage], tools: list[ToolDef], q
     messages.append(ChatMessageUser(content=question))
     for _ in range(max_steps):
         output = await model.generate(messages, tools)
+        if output.choices:
+            output.choices[0].message = loggable_message(output.choices[0].message)
         messages.append(output.message)
         if not output.message.tool_calls:
             return output.message.text

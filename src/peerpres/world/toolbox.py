@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -473,15 +474,15 @@ def _printable(v: Any) -> str:
             s = f"<{type(v).__name__}>"
     if len(s) > MAX_TEXT_CHARS:
         s = s[:MAX_TEXT_CHARS] + " [...]"
-    return s.encode("utf-8", "replace").decode("utf-8") if not _encodes(s) else s
+    return valid_text(s)
 
 
-def _encodes(s: str) -> bool:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(s: str) -> str:
+    """``s`` with every lone surrogate replaced by U+FFFD, so that it encodes as UTF-8 (and can be logged)."""
+    return _SURROGATE.sub("\ufffd", s)
 
 
 def _json_safe(v: Any, depth: int = 0) -> Any:
