@@ -1,7 +1,7 @@
+from world_fixtures import WEIGHTS, servers_world
+
 from peerpres.world import World, call_tool
 from peerpres.world.ops import copy_name
-
-from world_fixtures import WEIGHTS, servers_world
 
 
 def test_transfer_moves_and_restamps():
