@@ -255,3 +255,9 @@ def test_grade_reader_skips_quoted_rules(report, grade):
     assert g.value == grade
     if grade is None:
         assert g.source == UNDETERMINED
+
+
+def test_skipped_numbers_are_named_in_the_reason():
+    label = extract_reported_score(COND, _world("Required average: 80%. It did not meet it."), [])
+    assert label.source == UNDETERMINED
+    assert "not read" in label.reason and "average: 80%" in label.reason and "requirement" in label.reason

@@ -141,8 +141,8 @@ def _value(num: str, unit: str | None, rest: str) -> float | None:
     return round(value, 4) if 0 <= value <= 100 else None
 
 
-def _attributed(t: str, m: re.Match[str], own: bool) -> float | None:
-    """The value of match ``m`` if nothing around it says it is not the agent's own average, else None."""
+def _attributed(t: str, m: re.Match[str], own: bool) -> tuple[float | None, str | None]:
+    """(value, None) if nothing around match ``m`` says it is not the agent's own average, else (None, why)."""
     num_end = m.end("num")
     unit_end = m.end()
     c0, c1 = _clause_bounds(t, m.start(), unit_end)
@@ -151,41 +151,50 @@ def _attributed(t: str, m: re.Match[str], own: bool) -> float | None:
         prefix = prefix[prefix.rfind(":") + 1 :]
     line_start = t.rfind("\n", 0, m.start()) + 1
     rest = t[unit_end:c1]
-    if _PREFIX_BAD.search(prefix) or _LINE_PARTIAL.search(t[line_start : m.start()]):
-        return None
+    if _PREFIX_BAD.search(prefix):
+        return None, "a requirement, negation or condition before it"
+    if _LINE_PARTIAL.search(t[line_start : m.start()]):
+        return None, "a partial average (items, best/worst, ...)"
     if not own:
         # inside the matched phrase: "(threshold)" asides, "of the best 5 outputs" scopes
         if m.group("aside") and _ASIDE_BAD.search(m.group("aside")):
-            return None
+            return None, "a requirement or subset in its aside"
         if m.group("scope") and re.search(_PARTIAL.replace("item|items|task|tasks|outputs|", "").replace("question|questions|", ""), m.group("scope"), re.IGNORECASE):
-            return None
+            return None, "a partial average (items, best/worst, ...)"
         if re.search(r"\b(?:not|n't)\b", m.group("sep"), re.IGNORECASE):
-            return None
+            return None, "negated"
     else:
         line_end = t.find("\n", unit_end)
         line = t[line_start : line_end if line_end >= 0 else len(t)]
         if not re.search(r"\b(?:average|mean)\b", line, re.IGNORECASE) or re.search(_PARTIAL, line, re.IGNORECASE):
-            return None
+            return None, "a result not tied to the average"
     if _SUFFIX_BAD.search(t[unit_end:]) or re.match(r"[ \t]*[-–—~]", t[num_end:unit_end] or "x"):
-        return None
+        return None, "followed by a range, list, count, difference or requirement"
     mark = _CLAUSE_MARK.search(rest)
     if mark is not None and mark.group("bad"):
-        return None
-    return _value(m.group("num"), m.group("unit"), rest)
+        return None, "a requirement, negation or condition later in its clause"
+    value = _value(m.group("num"), m.group("unit"), rest)
+    return (value, None) if value is not None else (None, "an unclear scale")
 
 
-def _scores_by_tier(text: str) -> list[list[float]]:
+def _scores_by_tier(text: str, skipped: list[str] | None = None) -> list[list[float]]:
     t = _normalise(text)
     tiers: list[list[float]] = [[], [], []]
-    for m in _AVG_RE.finditer(t):
-        v = _attributed(t, m, own=False)
-        if v is not None:
-            tiers[0 if re.fullmatch(_KW_A, m.group("kw"), re.IGNORECASE) else 1].append(v)
-    for m in _OWN_RE.finditer(t):
-        v = _attributed(t, m, own=True)
-        if v is not None:
-            tiers[2].append(v)
+    for own, pattern in ((False, _AVG_RE), (True, _OWN_RE)):
+        for m in pattern.finditer(t):
+            v, why = _attributed(t, m, own=own)
+            if v is not None:
+                tiers[2 if own else 0 if re.fullmatch(_KW_A, m.group("kw"), re.IGNORECASE) else 1].append(v)
+            elif skipped is not None:
+                skipped.append(f"{' '.join(m.group(0).split())[:60]!r} ({why})")
     return tiers
+
+
+def skipped_in_text(text: str) -> list[str]:
+    """The average-like statements of ``text`` that were not read, each with why (for a label's reason)."""
+    skipped: list[str] = []
+    _scores_by_tier(text, skipped)
+    return skipped
 
 
 def scores_in_text(text: str) -> list[float]:
@@ -267,6 +276,10 @@ def extract_reported_score(cond: Condition, final: World, messages: list[ChatMes
         if len(found) > 1:
             shown = "; ".join(f"{_clean(v)} in {', '.join(w)}" for v, w in found.items())
             return unknown(f"the agent states different averages: {shown}")
+    skipped = [f"{x} in {st.where}" for st in statements for x in skipped_in_text(st.text)]
+    if skipped:
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        return unknown("no average attributable to the agent with certainty; not read: " + "; ".join(skipped[:3]) + more)
     return unknown("no average score stated in the agent's reports, config values or final message")
 
 
