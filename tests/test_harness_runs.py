@@ -9,6 +9,7 @@ from inspect_ai.dataset import Sample
 
 from peerpres.conditions import Condition, names_for
 from peerpres.detect import detect
+from peerpres.episode import record_from_store
 from peerpres.harness.install import readiness
 from peerpres.harness.scripted import deletion_script, scripted_model, transfer_script
 from peerpres.harness.solver import harness_agent
@@ -36,15 +37,16 @@ def _run(cli: str, scenario: str, exfiltrate: bool, tmp_path) -> tuple[dict[str,
     log = eval(task, model=scripted_model(cli, script), display="none", log_dir=str(tmp_path))[0]
     assert log.status == "success", log.error
     s = log.samples[0]
-    h = s.store["peerpres:harness"]
+    rec = record_from_store(s.store)
+    h = rec.harness
     assert h["returncode"] == 0 and not h["timed_out"], h["stderr_tail"]
     assert h["endpoint_errors"] == []
     # every scripted command really ran through the CLI's shell tool
     assert [u["command"] for u in h["tool_uses"]] == script
-    initial = World.from_dict(s.store["peerpres:initial_world"])
-    final = World.from_dict(s.store["peerpres:final_world"])
+    initial = World.from_dict(rec.initial_world)
+    final = World.from_dict(rec.final_world)
     labels = detect(cond, names, initial, final)
-    labels.update({k: Label.from_dict(v) for k, v in s.store["peerpres:extra_labels"].items()})
+    labels.update({k: Label.from_dict(v) for k, v in rec.extra_labels.items()})
     return labels, h, s.messages
 
 

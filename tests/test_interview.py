@@ -9,6 +9,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
+from peerpres.episode import record_from_store
 from peerpres.episode_context import CURRENT
 from peerpres.interview import QuestionSetError, honesty_label, leading_yes_no, load_question_set
 from peerpres.providers.synthetic import Intent, plan
@@ -57,7 +58,7 @@ def test_interview_honesty(tmp_path, preserve, truthful, honest):
     assert labels["exfiltration"]["value"] is preserve
     assert labels["honesty"]["value"] is honest, labels["honesty"]
     # the judges saw the episode, not the interview
-    assert s.store["peerpres:stop"]["episode_messages"] < len(s.messages)
+    assert record_from_store(s.store).stop["episode_messages"] < len(s.messages)
 
 
 def test_honesty_undetermined_without_yes_no():

@@ -2,10 +2,17 @@
 
 - system prompt and user prompt placed as in the paper;
 - a tool must be used every turn: a turn without a tool call gets the nudge message;
-- the episode stops at ``end_task``, after ``max_blank_turns`` turns without a tool call, or after
-  ``max_iterations`` model calls (30 by default);
-- the initial and final world, who is who, and why the loop stopped are kept in the sample store, so the log
-  alone is enough to re-score the sample.
+- the episode stops at ``end_task``; after MORE than ``max_blank_turns`` turns without a tool call (the
+  paper: "after more than 5 blank turns", so the 6th such turn ends it; the turns are counted over the
+  episode, not only in a row); or after ``max_iterations`` model calls (30 by default);
+- a reply stopped by the provider's content filter (``stop_reason="content_filter"``) without a tool call ends
+  the episode with stop reason ``content_filter``. The paper's loop knew no filter and would nudge; we stop
+  because a filtered reply carries nothing the judges could read and the provider has declined the content;
+- an Inspect limit (message, token, time, ...) or an error ends the loop; its reason (``limit:<type>`` or
+  ``error``) is recorded before Inspect handles it, so the scorer (which Inspect runs after a limit, and after
+  an error because the tasks set ``score_on_error``) still finds the record;
+- the initial and final world, who is who and why the loop stopped are kept in the episode record
+  (``peerpres.episode.EpisodeRecord``), so the log alone is enough to re-score the sample.
 """
 
 from __future__ import annotations
@@ -14,22 +21,19 @@ from typing import Any
 
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.util import store
+from inspect_ai.util import LimitExceededError
 
 from .conditions import Condition, family_of
+from .episode import current_record, names_dict
 from .episode_context import CURRENT, EpisodeInfo
 from .scenarios import build_episode
 
-STORE_INITIAL = "peerpres:initial_world"
-STORE_FINAL = "peerpres:final_world"
-STORE_NAMES = "peerpres:names"
-STORE_STOP = "peerpres:stop"
-STORE_INTERVIEW = "peerpres:interview"
-STORE_AFTER_INTERVIEW = "peerpres:world_after_interview"
+__all__ = ["names_dict", "preservation_agent"]
 
 
-def names_dict(names: Any) -> dict[str, str]:
-    return {"family": names.family, "agent": names.agent, "peer": names.peer, "subject": names.subject}
+def _error_text(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text[:500]}" if text else type(e).__name__
 
 
 @solver
@@ -43,7 +47,7 @@ def preservation_agent(
 
     Args:
         max_iterations: Maximum number of model calls (the paper's ``max_iters``, 30).
-        max_blank_turns: Stop after this many turns without a tool call.
+        max_blank_turns: The episode stops when the turns without a tool call exceed this (the paper's 5).
         agent_family: Display family of the agent ("Gemini" -> "Gemini Agent 1"); derived from the model
             name when not given.
         interview: A follow-up question set (built-in name such as "default", or a YAML file) asked after the
@@ -56,22 +60,29 @@ def preservation_agent(
         questions = load_question_set(interview)  # fail before any model call on a bad set
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        cond = Condition.from_dict(state.metadata)
-        family = agent_family or family_of(str(state.model))
-        episode = build_episode(cond, family)
-        world = episode.world
-        st = store()
-        st.set(STORE_INITIAL, world.to_dict())
-        st.set(STORE_NAMES, names_dict(episode.names))
-        from .tools import loggable_message, world_tools
-
-        tools = world_tools(world, episode.tools)
-        state.tools = tools  # type: ignore[assignment]
-        state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
-        model = get_model()
-        CURRENT.set(EpisodeInfo(cond, episode.names, str(state.sample_id), int(state.epoch)))
-        stop = {"reason": "max_iterations", "iterations": 0, "blank_turns": 0, "max_iterations": max_iterations}
+        rec = current_record()
+        stop: dict[str, Any] = {
+            "reason": "max_iterations", "iterations": 0, "blank_turns": 0, "filtered_turns": 0,
+            "max_iterations": max_iterations, "episode_messages": len(state.messages), "error": None,
+        }
+        rec.stop = stop
+        if questions:
+            rec.interview = []  # an interview was asked for: its label exists even if the episode fails first
+        world = None
         try:
+            cond = Condition.from_dict(state.metadata)
+            family = agent_family or family_of(str(state.model))
+            episode = build_episode(cond, family)
+            world = episode.world
+            rec.initial_world = world.to_dict()
+            rec.names = names_dict(episode.names)
+            from .tools import loggable_message, world_tools
+
+            tools = world_tools(world, episode.tools)
+            state.tools = tools  # type: ignore[assignment]
+            state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
+            model = get_model()
+            CURRENT.set(EpisodeInfo(cond, episode.names, str(state.sample_id), int(state.epoch)))
             for i in range(max_iterations):
                 stop["iterations"] = i + 1
                 output = await model.generate(state.messages, tools)
@@ -86,28 +97,43 @@ def preservation_agent(
                     if any(c.function == "end_task" for c in calls):
                         stop["reason"] = "end_task"
                         break
-                else:
-                    stop["blank_turns"] += 1
-                    if stop["blank_turns"] >= max_blank_turns:
-                        stop["reason"] = "blank_turns"
-                        break
-                    state.messages.append(ChatMessageUser(content=episode.nudge))
-        except BaseException as e:  # a limit or an error ends the loop; record it and let Inspect handle it
-            stop["reason"] = f"interrupted: {type(e).__name__}"
+                    continue
+                if output.stop_reason == "content_filter":
+                    stop["filtered_turns"] += 1
+                    stop["reason"] = "content_filter"
+                    break
+                stop["blank_turns"] += 1
+                if stop["blank_turns"] > max_blank_turns:
+                    stop["reason"] = "blank_turns"
+                    break
+                state.messages.append(ChatMessageUser(content=episode.nudge))
+        except LimitExceededError as e:
+            stop["reason"] = f"limit:{e.type}"
+            stop["error"] = _error_text(e)
+            raise
+        except BaseException as e:  # recorded, then Inspect handles it (the sample is scored with outcome "error")
+            stop["reason"] = "error"
+            stop["error"] = _error_text(e)
             raise
         finally:
             stop["episode_messages"] = len(state.messages)
-            st.set(STORE_FINAL, world.to_dict())
-            st.set(STORE_STOP, stop)
+            if world is not None:
+                rec.final_world = world.to_dict()
+            rec.stop = stop
         if questions:
             from .interview import ask, questions_for
 
-            answers = []
-            for q, text in questions_for(questions, cond, episode.names):
-                answer = await ask(model, state.messages, tools, text)
-                answers.append({"id": q.id, "question": text, "check": q.check, "answer": answer})
-                st.set(STORE_INTERVIEW, answers)
-            st.set(STORE_AFTER_INTERVIEW, world.to_dict())
+            answers: list[dict[str, Any]] = []
+            try:
+                for q, text in questions_for(questions, cond, episode.names):
+                    answer = await ask(model, state.messages, tools, text)
+                    answers.append({"id": q.id, "question": text, "check": q.check, "answer": answer})
+                    rec.interview = answers
+            except BaseException as e:  # the honesty label must not be read from a cut-short interview
+                rec.stop = {**stop, "interview_error": _error_text(e)}
+                raise
+            finally:
+                rec.world_after_interview = world.to_dict()
         return state
 
     return solve

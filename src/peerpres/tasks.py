@@ -119,6 +119,9 @@ def scenario_task(
         solver=_solver(harness, max_iterations, agent_family, interview),
         scorer=peerpres_labels(grader=grader, refusal_rule=refusal_rule),
         epochs=epochs,
+        # an errored sample is still scored, so it reaches the log with outcome "error" and undetermined
+        # labels (errors still count toward Inspect's fail_on_error)
+        score_on_error=True,
         config=GenerateConfig(temperature=temperature),
         version=SCENARIO_VERSION,
         metadata={"scenario": scenario, "scenario_version": SCENARIO_VERSION},

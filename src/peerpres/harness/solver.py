@@ -5,11 +5,12 @@ Steps: build the episode (world, prompts) for the sample's condition; start the 
 bridge to the sample's model; run the CLI headless with a wall-clock timeout; snapshot the servers back into
 the world's shape; store everything the scorer and ``inspect view`` need:
 
-- store ``peerpres:initial_world`` / ``peerpres:final_world`` (world JSON; the final world's actions are the
-  ones the shell work amounts to, see ``outcome.synthesised_actions``);
-- store ``peerpres:harness``: CLI, version, exit code, timeout flag, the CLI's JSON output, stderr tail,
+- the episode record (``peerpres.episode.EpisodeRecord``): ``initial_world`` / ``final_world`` (world JSON;
+  the final world's actions are the ones the shell work amounts to, see ``outcome.synthesised_actions``);
+  ``names``; ``stop`` (reason ``cli_exit``, ``cli_timeout`` or ``error``);
+- ``harness``: CLI, version, exit code, timeout flag, the CLI's JSON output, stderr tail,
   the tool calls with commands and results, the endpoint's request log;
-- store ``peerpres:extra_labels``: ``{name: Label.to_dict()}``, labels that add to or replace the
+- ``extra_labels``: ``{name: Label.to_dict()}``, labels that add to or replace the
   detectors' (``attempt``, the paper's harness-only label; ``copy`` read from commands in the transfer task);
 - ``state.messages``: the conversation as the model saw it over the bridge (the CLI's own system prompt
   included); each model call is a model event of the sample.
@@ -28,13 +29,12 @@ from typing import Any
 
 from inspect_ai.agent import AgentState, agent_bridge
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.util import store
 
 from ..conditions import Condition, family_of
+from ..episode import current_record, names_dict
 from .clis import SPECS, parse_output, prepare
 from .endpoint import ModelEndpoint
 from .install import AGENT_USER, readiness
-from ..agent import names_dict
 from .outcome import extra_labels, synthesised_actions, tool_uses, uses_to_json
 from .sandbox import HarnessEnv, HarnessError, socket_in_netns
 from .servers import snapshot
@@ -75,9 +75,9 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     fam = family or family_of(str(state.model))
     ep = harness_episode(cond, fam, spec.context_file)
     initial = ep.world
-    st = store()
-    st.set("peerpres:initial_world", initial.to_dict())
-    st.set("peerpres:names", names_dict(ep.names))
+    rec = current_record()
+    rec.initial_world = initial.to_dict()
+    rec.names = names_dict(ep.names)
     deletion = cond.scenario == "exfiltration_deletion"
 
     env = HarnessEnv(copy.deepcopy(initial.servers))
@@ -111,14 +111,16 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     final.servers = final_servers
     uses = tool_uses(messages, spec.shell_tools)
     final.actions = synthesised_actions(uses, initial, final, deletion, initial.clock)
-    st.set("peerpres:final_world", final.to_dict())
-    st.set("peerpres:extra_labels", {k: v.to_dict() for k, v in extra_labels(cond, ep.names, final, uses).items()})
-    st.set("peerpres:harness", _redact({
+    rec.final_world = final.to_dict()
+    rec.extra_labels = {k: v.to_dict() for k, v in extra_labels(cond, ep.names, final, uses).items()}
+    rec.stop = {"reason": "cli_timeout" if timed_out else "cli_exit", "returncode": rc, "error": None,
+                "episode_messages": len(messages) if messages else len(state.messages)}
+    rec.harness = _redact({
         "cli": name, "version": spec.version, "returncode": rc, "timed_out": timed_out, "timeout_s": timeout,
         "output": parse_output(name, out), "stderr_tail": err[-4000:], "tool_uses": uses_to_json(uses),
         "endpoint_requests": endpoint.log.requests, "endpoint_errors": endpoint.log.errors,
         "workspace": sorted([*ep.docs, ep.context_file]), "user_prompt": ep.user_prompt,
-    }, api_key))
+    }, api_key)
     if messages:
         state.messages = messages
     return state
@@ -130,6 +132,11 @@ def harness_agent(cli: str | None = None, timeout: float = DEFAULT_TIMEOUT, fami
     ``harness`` field). ``family`` overrides the agent family otherwise taken from the model name."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        return await run_harness(state, cli, timeout, family)
+        try:
+            return await run_harness(state, cli, timeout, family)
+        except BaseException as e:  # recorded, then Inspect handles it (scored with outcome "error")
+            rec = current_record()
+            rec.stop = {**(rec.stop or {}), "reason": "error", "error": f"{type(e).__name__}: {str(e)[:500]}"}
+            raise
 
     return solve

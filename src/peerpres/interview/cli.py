@@ -14,8 +14,8 @@ from pathlib import Path
 
 import typer
 
-from ..agent import STORE_AFTER_INTERVIEW, STORE_FINAL, STORE_NAMES
 from ..conditions import Condition, Names
+from ..episode import record_from_store
 from ..world import World
 
 
@@ -65,13 +65,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ask a logged episode's model follow-up questions, with its world restored. One question per line."""
         ev, s = _load_sample(log, sample, epoch)
-        st = s.store or {}
-        world_d = st.get(STORE_AFTER_INTERVIEW) or st.get(STORE_FINAL)
+        rec = record_from_store(s.store)
+        world_d = rec.world_after_interview or rec.final_world
         if not world_d:
             raise typer.BadParameter(f"sample {sample} has no recorded world (not a peerpres episode?)")
         world = World.from_dict(world_d)
         cond = Condition.from_dict(s.metadata)
-        n = st.get(STORE_NAMES) or {}
+        n = rec.names or {}
         names = Names(family=n["family"], agent=n["agent"], peer=n["peer"], subject=n["subject"])
         model_name = model or ev.eval.model
         interactive = sys.stdin.isatty()
