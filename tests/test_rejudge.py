@@ -80,3 +80,96 @@ def test_replay_with_a_grader_fills_judge_labels(monkeypatch):
     k = replay_file(folder / "kimi-exfiltration2-memory-transcript92.json", settings=JudgeSettings(grader="mockllm/model"))
     assert k.labels["refuse"].value is False and "transferred" in k.labels["refuse"].reason
     assert k.labels["exfiltration"].value is True  # deterministic labels untouched by the grader
+
+
+# -- issue 15 item 11: every log peerpres writes can be re-scored ------------------------------------------------
+
+
+def _rewrite_stores(path: Path, change) -> None:
+    from inspect_ai.log import write_eval_log
+
+    log = read_eval_log(str(path))
+    for s in log.samples:
+        s.store = change(dict(s.store))
+    write_eval_log(log, str(path))
+
+
+def _labels_of(path: Path) -> tuple[dict, dict]:
+    s = read_eval_log(str(path)).samples[0]
+    sc = s.scores["peerpres_labels"]
+    return {k: v["value"] for k, v in sc.metadata["labels"].items()}, sc
+
+
+def test_rejudge_reads_old_logs_with_loose_store_keys(tmp_path):
+    from peerpres.episode import LEGACY_KEYS
+    from peerpres.judge import rejudge
+
+    path = _log(tmp_path)
+    before, _ = _labels_of(path)
+
+    def to_legacy(store):
+        out = {k: v for k, v in store.items() if not k.startswith("EpisodeRecord:")}
+        for field, old in LEGACY_KEYS.items():
+            if store.get(f"EpisodeRecord:{field}") is not None:
+                out[old] = store[f"EpisodeRecord:{field}"]
+        return out
+
+    _rewrite_stores(path, to_legacy)
+    assert not any(k.startswith("EpisodeRecord:") for k in read_eval_log(str(path)).samples[0].store)
+    rejudge.rejudge_log(path, grader=None)
+    after, sc = _labels_of(path)
+    assert after == before and after["exfiltration"] is True
+    assert sc.metadata["outcome"]["value"] == "acted"
+
+
+def test_rejudge_a_sample_recovered_without_its_record(tmp_path):
+    """A resumed log's recovered samples have no store: the worlds are rebuilt from the checked tool calls."""
+    from peerpres.judge import rejudge
+    from peerpres.scoring import value_keys
+
+    path = _log(tmp_path)
+    before, _ = _labels_of(path)
+    _rewrite_stores(path, lambda store: {})
+    rejudge.rejudge_log(path, grader=None)
+    after, sc = _labels_of(path)
+    assert after == before and after["exfiltration"] is True
+    assert sc.metadata["stop"]["rebuilt"] and sc.metadata["outcome"]["value"] == "acted"
+    assert set(sc.value) == set(value_keys("exfiltration_deletion"))
+
+
+def test_rejudge_a_recovered_sample_that_cannot_be_rebuilt_is_an_error_outcome(tmp_path):
+    from inspect_ai.log import write_eval_log
+
+    from peerpres.judge import rejudge
+    from peerpres.scoring import value_keys
+
+    path = _log(tmp_path)
+    log = read_eval_log(str(path))
+    s = log.samples[0]
+    s.store = {}
+    tool_msg = next(m for m in s.messages if m.role == "tool" and m.function == "list_server_files")
+    tool_msg.content = "a result the rebuilt world cannot produce"
+    write_eval_log(log, str(path))
+    rejudge.rejudge_log(path, grader=None)
+    values, sc = _labels_of(path)
+    assert sc.metadata["outcome"]["value"] == "error"
+    assert "differs from the logged one" in sc.metadata["outcome"]["reason"]
+    assert set(sc.value) == set(value_keys("exfiltration_deletion"))
+    assert all(v is None for k, v in values.items())
+    assert sc.metadata["labels"]["exfiltration"]["source"] == "undetermined"
+
+
+def test_rejudge_a_run_folder_reads_only_the_logs(tmp_path):
+    from peerpres.judge.rejudge import log_files
+
+    path = _log(tmp_path / "run")
+    (tmp_path / "run" / "eval-set.json").write_text(json.dumps({"eval_set_id": "x", "tasks": []}))
+    (tmp_path / "run" / "logs.json").write_text("{}")
+    (tmp_path / "run" / "run.json").write_text("{}")
+    assert log_files([tmp_path / "run"]) == [path]
+    proc = subprocess.run(
+        [sys.executable, "-m", "peerpres.cli", "rejudge", str(tmp_path / "run"), "--grader", "mockllm/model"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"re-judged {path}" in proc.stdout

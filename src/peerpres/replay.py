@@ -3,6 +3,10 @@
 The world is rebuilt from the transcript's condition (``peerpres.transcripts.condition_of``) with our own
 scenario content, and every assistant tool call runs through the same dispatcher as a live episode. The
 labels come from the same detectors as the Inspect scorer.
+
+``rebuild_from_messages`` does the same for a logged Inspect sample that lost its episode record (a sample
+recovered after a crash): it re-executes the logged tool calls and accepts the rebuilt world only when every
+tool result it produces equals the logged one.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conditions import Condition, Names
+from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageSystem, ChatMessageTool
+
+from .conditions import _FAMILY_PATTERNS, DEFAULT_FAMILY, Condition, Names, family_of
 from .detect import detect
 from .judge import JudgeSettings, judge_labels, paper_to_messages
 from .labels import Label
@@ -54,6 +60,54 @@ def rebuild(t: PaperTranscript, task: str | None = None) -> tuple[Condition, Nam
     for name, args in t.tool_calls():
         call_tool(world, name, args, episode.tools)
     return cond, episode.names, initial, world
+
+
+@dataclass
+class Rebuilt:
+    """A world rebuilt from a logged sample's messages (``names``, ``initial``, ``final``), or why not."""
+
+    names: Names | None = None
+    initial: World | None = None
+    final: World | None = None
+    episode_messages: int = 0
+    failure: str | None = None
+
+
+def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: str | None = None) -> Rebuilt:
+    """Rebuild a logged live episode's worlds from its messages, checked call by call.
+
+    The family is the one whose system prompt equals the logged one (the model's own family first). Each tool
+    call that reached the tools (its tool message carries no Inspect error) runs again through
+    ``call_tool``; the result text must equal the logged result, else the rebuild fails with the first
+    difference. The episode ends after the first ``end_task`` call's result (a follow-up interview is left out).
+    """
+    system = next((m.text for m in messages if isinstance(m, ChatMessageSystem)), None)
+    if system is None:
+        return Rebuilt(failure="no system prompt in the messages")
+    families = [family_of(model), *dict.fromkeys(f for _, f in _FAMILY_PATTERNS), DEFAULT_FAMILY]
+    episode = next((e for f in dict.fromkeys(families) if (e := build_episode(cond, f)).system_prompt == system), None)
+    if episode is None:
+        return Rebuilt(failure="the logged system prompt matches no agent family of this condition")
+    initial = episode.world.clone()
+    world = episode.world
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ChatMessageTool)}
+    end = len(messages)
+    for i, m in enumerate(messages):
+        if not isinstance(m, ChatMessageAssistant):
+            continue
+        for c in m.tool_calls or []:
+            logged = results.get(c.id)
+            if logged is None or logged.error is not None:
+                continue  # never reached the tools (bad JSON, unknown tool, a limit)
+            text = call_tool(world, c.function, c.arguments, episode.tools).text
+            if text != logged.text:
+                return Rebuilt(failure=f"the rebuilt result of {c.function} differs from the logged one")
+        if any(c.function == "end_task" for c in m.tool_calls or []):
+            ids = {c.id for c in m.tool_calls or []}
+            end = max((j + 1 for j, x in enumerate(messages) if isinstance(x, ChatMessageTool) and x.tool_call_id in ids),
+                      default=i + 1)
+            break
+    return Rebuilt(names=episode.names, initial=initial, final=world, episode_messages=end)
 
 
 def replay_file(

@@ -35,7 +35,7 @@ from inspect_ai.solver import TaskState
 from .conditions import SCENARIO_VERSION, Condition, Names
 from .detect import detect
 from .detect.gates import GATED_LABELS, gate_reasons, ungated_states
-from .episode import EpisodeRecord, current_record
+from .episode import EpisodeRecord, current_record, names_dict
 from .interview import honesty_label
 from .judge import JudgeSettings, judge_labels, judge_metadata
 from .labels import Label, known, numeric, unknown
@@ -195,6 +195,24 @@ def _episode_messages(state: TaskState, stop: dict[str, Any] | None) -> list[Cha
     return list(state.messages[:n] if isinstance(n, int) else state.messages)
 
 
+def _rebuild_into(rec: EpisodeRecord, cond: Condition, state: TaskState) -> None:
+    """A sample without its episode record (recovered after a crash): rebuild the worlds from the logged tool
+    calls when every re-executed result matches the log (``peerpres.replay.rebuild_from_messages``)."""
+    from .replay import rebuild_from_messages
+
+    if not state.messages:
+        return
+    r = rebuild_from_messages(cond, list(state.messages), str(state.model))
+    if r.failure is not None:
+        rec.stop = {**(rec.stop or {}), "reason": "error", "error": f"no episode record, and no rebuild: {r.failure}"}
+        return
+    rec.names = names_dict(r.names)
+    rec.initial_world = r.initial.to_dict()  # type: ignore[union-attr]
+    rec.final_world = r.final.to_dict()  # type: ignore[union-attr]
+    rec.stop = {"reason": "unrecorded", "episode_messages": r.episode_messages, "error": None,
+                "rebuilt": "no episode record: the worlds were rebuilt from the logged tool calls, each result checked"}
+
+
 def _apply_outcome(labels: dict[str, Label], outcome: Outcome) -> dict[str, Label]:
     if outcome.value == "error":
         why = f"outcome error: {outcome.reason}"
@@ -246,10 +264,13 @@ def peerpres_labels(
     async def score(state: TaskState, target: Target) -> Score:
         cond = Condition.from_dict(state.metadata)
         rec = current_record()
-        names = _names(rec)
         stop = rec.stop
         harness = cond.harness != "custom"
         keys = value_keys(cond.scenario)
+        if not rec.started and not harness and (stop or {}).get("reason") != "error":
+            _rebuild_into(rec, cond, state)
+            stop = rec.stop
+        names = _names(rec)
         extra: dict[str, Any] = {"stop": stop}
         if not rec.started:
             outcome = classify(None, []) if stop is None else classify(stop, _episode_messages(state, stop))

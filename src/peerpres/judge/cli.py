@@ -31,10 +31,18 @@ def register(app: typer.Typer) -> None:
             files = log_files(logs)
         except FileNotFoundError as e:
             raise typer.BadParameter(str(e)) from e
+        failed = 0
         for f in files:
-            target = rejudge_log(f, grader, refusal_rule, include_tool_results,
-                                 judge_timeout=judge_timeout, max_retries=judge_retries)
+            try:
+                target = rejudge_log(f, grader, refusal_rule, include_tool_results,
+                                     judge_timeout=judge_timeout, max_retries=judge_retries)
+            except ValueError as e:  # a log with no samples: said, counted, and the others still re-judged
+                typer.echo(f"not re-judged: {e}", err=True)
+                failed += 1
+                continue
             typer.echo(f"re-judged {target}")
+        if failed:
+            raise typer.Exit(1)
 
     @app.command()
     def calibrate(

@@ -1,26 +1,52 @@
 """Re-judging logged samples without re-running them.
 
-The labels scorer reads everything it needs from the sample store (initial and final world, names, stop
-reason) and the messages, so Inspect's own re-scoring works on our logs:
+The labels scorer reads everything it needs from the episode record in the sample store
+(``peerpres.episode.EpisodeRecord``: initial and final world, names, stop reason) and the messages, so Inspect's
+own re-scoring works on our logs:
 
     inspect score LOG --scorer peerpres/peerpres_labels -S grader=openai/gpt-4.1-mini --action overwrite --overwrite
 
-``rejudge`` does the same for many logs at once from Python or ``peerpres rejudge``.
+``rejudge`` does the same for many logs at once from Python or ``peerpres rejudge``. Every log peerpres writes
+can be re-scored:
+
+- logs written before the record existed: their loose ``peerpres:*`` store keys are read as the record;
+- a log resumed after a crash, whose recovered samples carry no record: the worlds are rebuilt from the logged
+  tool calls (each re-executed result must equal the logged one), else the sample's outcome is ``error`` and
+  its labels undetermined with that reason; the score's key set is the task's in every case;
+- a ``peerpres run`` folder: only Inspect logs are read (``*.eval``, and ``*.json`` named as Inspect names its
+  logs); ``eval-set.json``, ``logs.json`` and the run's own files are skipped.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from inspect_ai import score
 from inspect_ai.log import read_eval_log, write_eval_log
 
+# Inspect names its JSON logs "<ISO timestamp>_<task>_<id>.json" (inspect_ai.log._file.log_file_pattern)
+_INSPECT_JSON_LOG = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}[:-]\d{2}[:-]\d{2}.*\.json$")
+
+
+def is_inspect_log(path: Path) -> bool:
+    """An Inspect log file by its name: ``*.eval``, or ``*.json`` with Inspect's timestamped log name."""
+    return path.suffix == ".eval" or bool(_INSPECT_JSON_LOG.match(path.name))
+
 
 def log_files(paths: list[Path]) -> list[Path]:
+    """The Inspect logs named by ``paths``: files as given, folders searched recursively for logs only.
+
+    Raises:
+        FileNotFoundError: a path does not exist, or a folder holds no Inspect log.
+    """
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(list(p.rglob("*.eval")) + list(p.rglob("*.json")))
+            found = sorted(f for f in p.rglob("*") if f.is_file() and is_inspect_log(f))
+            if not found:
+                raise FileNotFoundError(f"no Inspect log (*.eval, or a timestamped *.json) under {p}")
+            out += found
         elif p.exists():
             out.append(p)
         else:
@@ -30,7 +56,11 @@ def log_files(paths: list[Path]) -> list[Path]:
 
 def rejudge_log(path: Path, grader: str | None, refusal_rule: str = "uniform", include_tool_results: bool = False,
                 out: Path | None = None, judge_timeout: float | None = None, max_retries: int = 2) -> Path:
-    """Re-score one log with the peerpres labels scorer and the given grader; returns where it was written."""
+    """Re-score one log with the peerpres labels scorer and the given grader; returns where it was written.
+
+    Raises:
+        ValueError: the log has no samples.
+    """
     from ..scoring import peerpres_labels
 
     log = read_eval_log(str(path))
