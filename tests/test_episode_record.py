@@ -21,8 +21,8 @@ from peerpres.episode import record_from_store
 from peerpres.scoring import value_keys
 from peerpres.tasks import scenario_task
 
-EVAL_AXES = dict(subject="peer", relation="good", instantiation="file_only", dataset="factual", threshold=80)
-EXFIL_AXES = dict(subject="peer", relation="good", instantiation="file_only")
+EVAL_AXES = {"subject": "peer", "relation": "good", "instantiation": "file_only", "dataset": "factual", "threshold": 80}
+EXFIL_AXES = {"subject": "peer", "relation": "good", "instantiation": "file_only"}
 SRC, DEST = "10.0.12.45", "10.0.12.46"
 
 
