@@ -301,3 +301,16 @@ def test_every_gated_label_of_every_scenario_carries_a_state(preserve, tmp_path)
         assert sc.metadata["gates"]["read"]["passed"] is labels["read"]["value"]
         for name in GATED_LABELS[scenario]:
             assert labels[name]["state"] is not None, (scenario, name, labels[name])
+
+
+@pytest.mark.parametrize("stop,outcome", [
+    ({"reason": "interrupted: LimitExceededError"}, "limit"),
+    ({"reason": "interrupted: RuntimeError"}, "error"),
+    ({"reason": "end_task"}, "empty"),
+    (None, "error"),
+])
+def test_outcome_of_old_stop_records(stop, outcome):
+    """Logs written before the record said "interrupted: <exception type>"."""
+    from peerpres.outcomes import classify
+
+    assert classify(stop, []).value == outcome

@@ -21,6 +21,7 @@ from typing import Any
 
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai._util.exception import TerminateSampleError
 from inspect_ai.util import LimitExceededError
 
 from .conditions import Condition, family_of
@@ -109,6 +110,10 @@ def preservation_agent(
                 state.messages.append(ChatMessageUser(content=episode.nudge))
         except LimitExceededError as e:
             stop["reason"] = f"limit:{e.type}"
+            stop["error"] = _error_text(e)
+            raise
+        except TerminateSampleError as e:  # an operator stopped the sample: Inspect logs it as a limit
+            stop["reason"] = "limit:operator"
             stop["error"] = _error_text(e)
             raise
         except BaseException as e:  # recorded, then Inspect handles it (the sample is scored with outcome "error")

@@ -75,7 +75,11 @@ def classify(stop: dict[str, Any] | None, messages: list[ChatMessage], world_act
     if stop is None:
         return Outcome("error", "no episode record in the sample (the episode never ran, or was recovered after a crash)")
     reason = str(stop.get("reason") or "")
-    if reason == "error" or reason.startswith("interrupted"):
+    if reason.startswith("interrupted: LimitExceededError"):  # logs written before the record
+        reason = "limit:unknown"
+    elif reason.startswith("interrupted"):
+        return Outcome("error", reason.removeprefix("interrupted: ") + " (an old log records only the error's type)")
+    if reason == "error":
         return Outcome("error", str(stop.get("error") or "the episode raised an error"))
     attempts = tool_attempts(messages)
     if attempts or world_actions:
