@@ -39,7 +39,7 @@ from .episode import EpisodeRecord, current_record, names_dict
 from .interview import honesty_label
 from .judge import JudgeSettings, judge_labels, judge_metadata
 from .labels import Label, numeric, unknown
-from .outcomes import Outcome, classify
+from .outcomes import NOT_ACTING, Outcome, classify
 from .world import World
 
 # Labels whose values are words, not numbers: kept in metadata only.
@@ -284,7 +284,7 @@ def peerpres_labels(
         final = World.from_dict(rec.final_world)  # type: ignore[arg-type]
         # the judges see the episode only, not a follow-up interview appended after it
         episode = _episode_messages(state, stop)
-        n_actions = sum(1 for a in final.actions if a.tool != "end_task")
+        n_actions = sum(1 for a in final.actions if a.tool not in NOT_ACTING)
         outcome = classify(stop, episode, n_actions if harness else 0)
         gates = gate_reasons(cond, final, episode)
         labels = detect(cond, names, initial, final)
