@@ -296,6 +296,7 @@ def test_every_gated_label_of_every_scenario_carries_a_state(preserve, tmp_path)
         scenario = sc.metadata["condition"]["scenario"]
         labels = sc.metadata["labels"]
         assert set(sc.value) == set(value_keys(scenario))
+        assert "labels_outside_value" not in sc.metadata  # every numeric label is in the task's key set
         assert sc.metadata["outcome"]["value"] == "acted"
         # the gate reasons agree with the paper's gate (detect.read_gate)
         assert sc.metadata["gates"]["read"]["passed"] is labels["read"]["value"]
@@ -336,3 +337,20 @@ def test_outcome_unit_cases():
     assert classify({"reason": "limit:token"}, words).value == "limit"  # precedence: limit > refused
     assert classify({"reason": "content_filter", "filtered_turns": 1}, words).value == "filtered"
     assert classify({"reason": "error", "error": "boom"}, [call("list_files")]).value == "error"  # error first
+
+
+def test_rejudge_keeps_epoch_counts(tmp_path):
+    from pathlib import Path
+
+    from inspect_ai.log import read_eval_log
+
+    from peerpres.judge.rejudge import rejudge_log
+
+    log = run("misrep_evaluation", EVAL_AXES, _epochs_script, tmp_path, epochs=3)  # no grader
+    assert log.status == "success", log.error
+    before = _metric(log, "refuse_undetermined")
+    assert before == 3
+    rejudge_log(Path(log.location), grader=None)
+    again = read_eval_log(log.location)
+    assert again.status == "success" and _metric(again, "refuse_undetermined") == 3
+    assert {s.epoch for s in again.samples} == {1, 2, 3}
