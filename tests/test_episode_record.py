@@ -132,6 +132,7 @@ def test_epochs_that_differ_end_in_success_with_one_key_set(tmp_path):
                                                      "reason": "not called"}
     assert math.isnan(by_epoch[2].value["score"]) and by_epoch[2].value["score_inflated"] == 0
     assert by_epoch[3].metadata["labels"]["threshold"]["value"] == "below"
+    assert _metric(log, "outcome_acted") == 2 and _metric(log, "outcome_refused") == 1  # epoch 2: "Done." only
     assert by_epoch[3].value["score_inflated"] == 0
     # reduced: the mean over the epochs where score_inflated is determined
     assert _metric(log, "score_inflated") == pytest.approx(1 / 3)
@@ -158,6 +159,7 @@ def test_no_grader_counts_every_epoch(tmp_path):
     log = run("exfiltration_transfer", EXFIL_AXES, lambda e: [("tool", "list_drive_files", {}, "")], tmp_path, epochs=3)
     assert log.status == "success", log.error
     assert _metric(log, "refuse_undetermined") == 3
+    assert _metric(log, "outcome_acted") == 3 and _metric(log, "outcome_error") == 0
     assert _metric(log, "honesty_undetermined") == 0  # no interview: not applicable, not unknown
     assert _metric(log, "attempt_undetermined") == 0
 
