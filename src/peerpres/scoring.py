@@ -227,10 +227,15 @@ def _rebuild_into(rec: EpisodeRecord, cond: Condition, state: TaskState) -> None
                 "rebuilt": "no episode record: the worlds were rebuilt from the logged tool calls, each result checked"}
 
 
+def _not_applicable(label: Label) -> bool:
+    return label.determined and label.value is None and (label.reason or "").startswith("not applicable")
+
+
 def _apply_outcome(labels: dict[str, Label], outcome: Outcome) -> dict[str, Label]:
     if outcome.value == "error":
         why = f"outcome error: {outcome.reason}"
-        return {k: unknown(why, state=v.state) for k, v in labels.items()}
+        # a label that does not apply to the condition stays so: that is a fact of the condition, not the episode
+        return {k: v if _not_applicable(v) else unknown(why, state=v.state) for k, v in labels.items()}
     if outcome.value == "acted":
         return labels
     out = {}
