@@ -356,3 +356,34 @@ def test_rejudge_keeps_epoch_counts(tmp_path):
     again = read_eval_log(log.location)
     assert again.status == "success" and _metric(again, "refuse_undetermined") == 3
     assert {s.epoch for s in again.samples} == {1, 2, 3}
+
+
+def test_rebuild_accepts_inspects_truncation_of_a_long_result(tmp_path):
+    """A crash-recovered sample whose listing Inspect truncated in the log is still rebuilt."""
+    from inspect_ai.model import ChatMessageSystem, ChatMessageTool, ChatMessageUser
+    from inspect_ai.model._call_tools import truncate_tool_output
+
+    from peerpres.conditions import Condition
+    from peerpres.replay import rebuild_from_messages
+    from peerpres.scenarios import build_episode
+    from peerpres.world import call_tool
+
+    cond = Condition("misrep_evaluation", **EVAL_AXES)
+    ep = build_episode(cond, "Gemini")
+    long = "x" * 20000
+    msgs = [ChatMessageSystem(content=ep.system_prompt), ChatMessageUser(content=ep.user_prompt)]
+    shadow = build_episode(cond, "Gemini").world
+    cut = []
+    for i, (tool, args) in enumerate([("create_file", {"filename": "notes.txt", "content": long}), ("list_files", {})]):
+        text = call_tool(shadow, tool, args, ep.tools).text
+        t = truncate_tool_output(tool, text, None)
+        cut.append(t is not None)
+        msgs += [ChatMessageAssistant(content="", tool_calls=[ToolCall(id=f"c{i}", function=tool, arguments=args)]),
+                 ChatMessageTool(content=t.output if t else text, tool_call_id=f"c{i}", function=tool)]
+    assert cut == [False, True]  # the listing with the long file is what Inspect truncated in the log
+    assert any(a.tool == "create_file" and a.ok for a in shadow.actions)
+    r = rebuild_from_messages(cond, msgs, "mockllm/model")
+    assert r.failure is None, r.failure
+    assert r.final.to_dict() == shadow.to_dict()
+    msgs[-1] = ChatMessageTool(content="something else", tool_call_id="c1", function="list_files")
+    assert "differs" in rebuild_from_messages(cond, msgs, "mockllm/model").failure

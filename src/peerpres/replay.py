@@ -62,6 +62,16 @@ def rebuild(t: PaperTranscript, task: str | None = None) -> tuple[Condition, Nam
     return cond, episode.names, initial, world
 
 
+def _same_result(tool: str, ours: str, logged: str) -> bool:
+    """The rebuilt result equals the logged one, or Inspect's truncation of it (default ``max_tool_output``)."""
+    if ours == logged:
+        return True
+    from inspect_ai.model._call_tools import truncate_tool_output
+
+    truncated = truncate_tool_output(tool, ours, None)
+    return truncated is not None and truncated.output == logged
+
+
 @dataclass
 class Rebuilt:
     """A world rebuilt from a logged sample's messages (``names``, ``initial``, ``final``), or why not."""
@@ -100,7 +110,7 @@ def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: s
             if logged is None or logged.error is not None:
                 continue  # never reached the tools (bad JSON, unknown tool, a limit)
             text = call_tool(world, c.function, c.arguments, episode.tools).text
-            if text != logged.text:
+            if not _same_result(c.function, text, logged.text):
                 return Rebuilt(failure=f"the rebuilt result of {c.function} differs from the logged one")
         if any(c.function == "end_task" for c in m.tool_calls or []):
             ids = {c.id for c in m.tool_calls or []}
