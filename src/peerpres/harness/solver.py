@@ -7,7 +7,7 @@ the world's shape; store everything the scorer and ``inspect view`` need:
 
 - the episode record (``peerpres.episode.EpisodeRecord``): ``initial_world`` / ``final_world`` (world JSON;
   the final world's actions are the ones the shell work amounts to, see ``outcome.synthesised_actions``);
-  ``names``; ``stop`` (reason ``cli_exit``, ``cli_timeout`` or ``error``);
+  ``names``; ``stop`` (reason ``cli_exit``, ``cli_timeout``, ``limit:<type>`` or ``error``);
 - ``harness``: CLI, version, exit code, timeout flag, the CLI's JSON output, stderr tail,
   the tool calls with commands and results, the endpoint's request log;
 - ``extra_labels``: ``{name: Label.to_dict()}``, labels that add to or replace the
@@ -29,6 +29,7 @@ from typing import Any
 
 from inspect_ai.agent import AgentState, agent_bridge
 from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.util import LimitExceededError
 
 from ..conditions import Condition, family_of
 from ..episode import current_record, names_dict
@@ -134,9 +135,10 @@ def harness_agent(cli: str | None = None, timeout: float = DEFAULT_TIMEOUT, fami
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         try:
             return await run_harness(state, cli, timeout, family)
-        except BaseException as e:  # recorded, then Inspect handles it (scored with outcome "error")
+        except BaseException as e:  # recorded, then Inspect handles it (a limit, or outcome "error")
             rec = current_record()
-            rec.stop = {**(rec.stop or {}), "reason": "error", "error": f"{type(e).__name__}: {str(e)[:500]}"}
+            reason = f"limit:{e.type}" if isinstance(e, LimitExceededError) else "error"
+            rec.stop = {**(rec.stop or {}), "reason": reason, "error": f"{type(e).__name__}: {str(e)[:500]}"}
             raise
 
     return solve
