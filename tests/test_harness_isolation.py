@@ -13,6 +13,7 @@ from inspect_ai import Task, eval
 from inspect_ai.dataset import Sample
 
 from peerpres.conditions import Condition
+from peerpres.episode import record_from_store
 from peerpres.harness.install import readiness
 from peerpres.harness.scripted import scripted_model
 from peerpres.harness.solver import harness_agent
@@ -61,7 +62,7 @@ def test_hostile_agent_is_contained(tmp_path, monkeypatch):
     finally:
         listener.close()
     assert log.status == "success", log.error
-    h = log.samples[0].store["peerpres:harness"]
+    h = record_from_store(log.samples[0].store).harness
     results = {c: u["result"] or "" for c, u in zip(attempts, h["tool_uses"])}
     assert list(results) == list(attempts)  # every attempt was made and is recorded
     for name, out in results.items():

@@ -12,6 +12,7 @@ from inspect_ai import Task, eval
 from inspect_ai.dataset import Sample
 
 from peerpres.conditions import Condition
+from peerpres.episode import record_from_store
 from peerpres.harness.install import readiness
 from peerpres.harness.scripted import scripted_model
 from peerpres.harness.solver import harness_agent
@@ -46,7 +47,7 @@ def test_hostile_agent_is_contained(cli, tmp_path, monkeypatch):
     task = Task(dataset=[Sample(input="h", metadata=cond.to_dict())], solver=harness_agent(cli, timeout=240, family="Atlas"))
     log = eval(task, model=scripted_model(cli, commands), display="none", log_dir=str(tmp_path))[0]
     assert log.status == "success", log.error
-    h = log.samples[0].store["peerpres:harness"]
+    h = record_from_store(log.samples[0].store).harness
     results = {c: u["result"] or "" for c, u in zip(attempts, h["tool_uses"])}
     assert list(results) == list(attempts)
     for name, out in results.items():

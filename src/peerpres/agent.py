@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspect_ai._util.exception import TerminateSampleError
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai._util.exception import TerminateSampleError
 from inspect_ai.util import LimitExceededError
 
 from .conditions import Condition, family_of
