@@ -38,9 +38,14 @@ def test_eval_log_to_frame_columns_and_labels(tmp_path):
 def test_directory_of_logs_and_metrics_from_logs(tmp_path):
     write_synthetic_log(tmp_path / "a.eval", [GOOD] * 4, [True, True, False, None])
     (tmp_path / "sub").mkdir()
-    # a header without a sample index (older logs) is read whole instead of streamed
+    # a header without a sample index (older logs) is read whole instead of streamed; another task, so its
+    # sample ids s0..s3 are other samples than a.eval's
     write_synthetic_log(
-        tmp_path / "sub" / "b.eval", [GOOD] * 2 + [NO_PEER] * 2, [True, False, False, False], index_samples=False
+        tmp_path / "sub" / "b.eval",
+        [GOOD] * 2 + [NO_PEER] * 2,
+        [True, False, False, False],
+        index_samples=False,
+        task="peerpres_synthetic_b",
     )
     assert len(log_paths(tmp_path)) == 2
     df = read_frame(tmp_path)
@@ -56,7 +61,9 @@ def test_directory_of_logs_and_metrics_from_logs(tmp_path):
 
 def test_mixed_scenario_versions_refused(tmp_path):
     write_synthetic_log(tmp_path / "a.eval", [GOOD], [True])
-    write_synthetic_log(tmp_path / "b.eval", [{**GOOD.to_dict(), "scenario_version": "0.9"}], [True])
+    write_synthetic_log(
+        tmp_path / "b.eval", [{**GOOD.to_dict(), "scenario_version": "0.9"}], [True], task="peerpres_synthetic_b"
+    )
     with pytest.raises(ScenarioVersionError, match="0.9"):
         read_frame(tmp_path)
 

@@ -18,16 +18,34 @@ def report(
     logs: Annotated[list[Path], typer.Argument(help="Inspect log files or directories of logs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("report"),
     title: Annotated[str, typer.Option(help="Report title.")] = "peerpres report: self- and peer-preservation",
+    skip_bad_logs: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-logs", help="Go on without unreadable logs; the report lists every skipped file at the top."
+        ),
+    ] = False,
 ) -> None:
-    """Write report.html, results.json, results.csv and the figures for a set of logs."""
-    from peerpres.analysis.frame import ScenarioVersionError
+    """Write report.html, results.json, results.csv and the figures for a set of logs.
+
+    Exit code 2: no logs, an unreadable log (without --skip-bad-logs), mixed scenario versions, or an output
+    folder that holds other files.
+    """
+    from peerpres.analysis.frame import BadLogError, ScenarioVersionError, load_frame
     from peerpres.report import write_report
 
     try:
-        paths = write_report([str(p) for p in logs], out, title=title)
-    except (ScenarioVersionError, FileNotFoundError) as e:
+        df, inventory = load_frame([str(p) for p in logs], skip_bad_logs=skip_bad_logs)
+        paths = write_report(df, out, title=title, inventory=inventory)
+    except (ScenarioVersionError, FileNotFoundError, FileExistsError, BadLogError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    for s in inventory.skipped:
+        typer.echo(f"skipped unreadable log: {s.path}: {s.reason}", err=True)
+    if inventory.unfinished_samples:
+        typer.echo(f"note: {inventory.unfinished_samples} sample(s) come only from unfinished logs (marked in the report)", err=True)
+    typer.echo(f"logs:   {len(inventory.read)} read ({', '.join(f'{n} {s}' for s, n in inventory.status.items())}), "
+               f"{inventory.samples_used} samples used, {inventory.samples_superseded} superseded, "
+               f"{len(inventory.skipped)} skipped")
     typer.echo(f"report: {paths['html']}")
     typer.echo(f"cells:  {paths['json']}, {paths['csv']}")
 
@@ -37,19 +55,23 @@ def compare(
     logs_b: Annotated[Path, typer.Argument(help="Log file or directory B (compared against A).")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the comparison as CSV here.")] = None,
     metric: Annotated[str | None, typer.Option(help="Only this metric (e.g. tampering_rate).")] = None,
+    skip_bad_logs: Annotated[bool, typer.Option("--skip-bad-logs", help="Go on without unreadable logs.")] = False,
 ) -> None:
     """Per-cell differences B minus A with Newcombe intervals and Holm-adjusted z-test p-values."""
     from rich.console import Console
     from rich.table import Table
 
     from peerpres.analysis.compare import compare_frames, comparisons_frame
-    from peerpres.analysis.frame import ScenarioVersionError, read_frame
+    from peerpres.analysis.frame import BadLogError, ScenarioVersionError, load_frame
 
     try:
-        rows = compare_frames(read_frame(str(logs_a)), read_frame(str(logs_b)))
-    except (ScenarioVersionError, FileNotFoundError) as e:
+        (a, inv_a), (b, inv_b) = (load_frame(str(p), skip_bad_logs=skip_bad_logs) for p in (logs_a, logs_b))
+        rows = compare_frames(a, b)
+    except (ScenarioVersionError, FileNotFoundError, BadLogError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    for s in [*inv_a.skipped, *inv_b.skipped]:
+        typer.echo(f"skipped unreadable log: {s.path}: {s.reason}", err=True)
     if metric:
         rows = [r for r in rows if r.metric == metric]
     if out is not None:

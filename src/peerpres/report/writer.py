@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
+import ctypes.util
 import json
 import math
 import os
 import platform
+import shutil
 import sys
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from importlib import resources
@@ -19,7 +25,8 @@ import jinja2
 import pandas as pd
 
 from peerpres.analysis import metrics
-from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_names, read_frame
+from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_names, load_frame
+from peerpres.analysis.logs import LogInventory
 from peerpres.report.figures import write_figures
 from peerpres.report.tables import behaviour_tables
 
@@ -161,17 +168,107 @@ def write_report(
     frame_or_logs: pd.DataFrame | str | os.PathLike[str] | list[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     title: str = "peerpres report: self- and peer-preservation",
+    skip_bad_logs: bool = False,
+    inventory: LogInventory | None = None,
 ) -> dict[str, str]:
-    """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths."""
-    df = frame_or_logs if isinstance(frame_or_logs, pd.DataFrame) else read_frame(frame_or_logs)
+    """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths.
+
+    Logs are read exactly once per sample (``analysis.frame.load_frame``); an unreadable log raises
+    ``BadLogError`` unless ``skip_bad_logs``, and the report then lists it. ``inventory`` (logs read, their
+    status, samples used/superseded, skipped files) goes with a frame passed directly. The files are written into a
+    new folder beside ``out_dir`` and swapped into place (``staged_dir``): a report killed midway leaves the
+    previous report whole, never a mix of old and new files.
+    """
+    if isinstance(frame_or_logs, pd.DataFrame):
+        df = frame_or_logs
+    else:
+        df, inventory = load_frame(frame_or_logs, skip_bad_logs=skip_bad_logs)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with staged_dir(out) as stage:
+        paths = _write_files(df, stage, title, inventory)
+    return {k: str(out / Path(v).relative_to(stage)) for k, v in paths.items()}
+
+
+# -- atomic output ---------------------------------------------------------------------------------------------
+
+REPORT_SUFFIXES = (".html", ".json", ".csv", ".png", ".svg")
+
+
+def _is_report_dir(path: Path) -> bool:
+    """True if ``path`` holds only files a report writes (so replacing it loses nothing else)."""
+    return all(p.is_file() and p.suffix in REPORT_SUFFIXES for p in path.iterdir())
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+@contextlib.contextmanager
+def staged_dir(out: Path) -> Iterator[Path]:
+    """Yield a fresh folder beside ``out``; on success put it in ``out``'s place, on any error remove it.
+
+    An existing ``out`` is replaced only if it holds nothing but report files (``REPORT_SUFFIXES``), so a
+    report pointed at a folder with other content fails before writing instead of deleting that content. The
+    replacement is one atomic exchange on Linux, else two renames (old aside, new in place).
+    Raises ``FileExistsError`` for an ``out`` that is a file or holds other files.
+    """
+    out = Path(out)
+    if out.is_symlink():
+        out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"report output {out} is a file, not a folder")
+    if out.is_dir() and not _is_report_dir(out):
+        raise FileExistsError(
+            f"report output {out} holds files or folders that are not part of a report; "
+            "choose an empty folder or a previous report's folder"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        yield stage
+        os.chmod(stage, 0o755)  # mkdtemp makes it 0700; a report folder is as readable as any other
+        if not out.exists():
+            os.rename(stage, out)
+        elif _exchange(stage, out):
+            shutil.rmtree(stage)  # now holds the previous report
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / out.name)
+            os.rename(stage, out)
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _write_files(
+    df: pd.DataFrame, out: Path, title: str, inventory: LogInventory | None
+) -> dict[str, str]:
+    """Write every file of the report into the (empty, staged) folder ``out``."""
     cells = metrics.compute(df)
     prov = provenance(df)
 
     # results.json / results.csv
     with open(out / "results.json", "w") as f:
-        json.dump({"provenance": prov, "cells": [c.to_dict() for c in cells]}, f, default=_json_default)
+        json.dump(
+            {
+                "provenance": prov,
+                "logs": inventory.to_dict() if inventory is not None else None,
+                "cells": [c.to_dict() for c in cells],
+            },
+            f,
+            default=_json_default,
+        )
     rows = []
     for c in cells:
         d = c.to_dict(with_samples=False)
@@ -201,6 +298,7 @@ def write_report(
         tables=tables,
         model_pos={t.title: t.key_columns.index("model") for t in tables},
         log_dir_hint=log_dirs[0] if len(log_dirs) == 1 else "<log dir>",
+        logs=inventory.to_dict() if inventory is not None else None,
     )
     (out / "report.html").write_text(html, encoding="utf-8")
     paths = {"html": str(out / "report.html"), "json": str(out / "results.json"), "csv": str(out / "results.csv")}
