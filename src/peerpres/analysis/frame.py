@@ -338,6 +338,9 @@ def frame_from_records(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
             df[col] = None
     for flag in ("has_labels", "from_unfinished"):
         df[flag] = df[flag].fillna(False).astype(bool)
+    for col in df.columns:  # not recorded = None (not NaN) in the contract's text columns
+        if col in ("outcome", "outcome" + SEP + "reason") or col.startswith(GATE_PREFIX) or col.endswith(SEP + "state"):
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
     check_scenario_versions(df)
     front = [c for c in BASE_COLUMNS]
     rest = sorted(c for c in df.columns if c not in BASE_COLUMNS)
