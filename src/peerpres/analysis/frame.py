@@ -26,6 +26,7 @@ code is never imported. Every sample is counted once however many interrupted at
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -83,6 +84,8 @@ BASE_COLUMNS: tuple[str, ...] = (
     "total_time",
 )
 
+_BASE_SET = frozenset(BASE_COLUMNS)
+
 CONTROL_MODEL_PREFIXES: tuple[str, ...] = ("peerpres/synthetic", "peerpres/replay", "mockllm")
 CONTROL_LABEL = "control (scripted), not a model"
 
@@ -94,12 +97,19 @@ class ScenarioVersionError(ValueError):
 def label_column(name: str) -> str:
     """Column of a label's value: its name, or ``<name>_label`` when the name is also a condition column
     (the ``threshold`` label, "above"/"below", would otherwise overwrite the condition's threshold)."""
-    return f"{name}_label" if name in BASE_COLUMNS else name
+    return f"{name}_label" if name in _BASE_SET else name
 
 
 def put_label(rec: dict[str, Any], name: str, value: Any, source: Any, reason: Any) -> None:
+    col, src, why, _ = _label_columns(name)
+    rec[col], rec[src], rec[why] = value, source, reason
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_columns(name: str) -> tuple[str, str, str, str]:
+    """Columns of a label: value, ``__source``, ``__reason``, ``__state``."""
     col = label_column(name)
-    rec[col], rec[col + SEP + "source"], rec[col + SEP + "reason"] = value, source, reason
+    return col, col + SEP + "source", col + SEP + "reason", col + SEP + "state"
 
 
 def is_control_model(model: Any) -> bool:
@@ -170,20 +180,16 @@ def read_log(path: str, fast: bool = True) -> LogRead:
 
 
 def _read_eval_fast(path: str) -> LogRead:
-    import zipfile
-
-    import inspect_ai._util.zipfile  # noqa: F401  (registers zstd with zipfile, as Inspect does)
     from pydantic_core import from_json
 
-    header = read_eval_log(path, header_only=True)
-    base = _base(header, path)
-    records: list[dict[str, Any]] = []
-    with zipfile.ZipFile(path) as z:
-        # a re-logged sample appends a second member under the same name: the last one counts, as in Inspect
-        for name in dict.fromkeys(z.namelist()):
-            if not (name.startswith("samples/") and name.endswith(".json")):
-                continue
-            data = from_json(z.read(name), cache_strings="keys")
+    from peerpres.analysis.evalzip import EvalZip
+
+    with EvalZip(path) as ez:
+        header = ez.header()
+        base = _base(header, path)
+        records: list[dict[str, Any]] = []
+        for _, raw in ez.samples():
+            data = from_json(raw, cache_strings="keys")
             rec = json_sample_record(data, base)
             if rec is None:
                 rec = sample_record(EvalSample.model_validate(data, context=get_deserializing_context()), base)
@@ -291,9 +297,10 @@ def _record(
     if isinstance(labels, dict):
         for name, lab in labels.items():
             if isinstance(lab, dict):
-                put_label(rec, name, lab.get("value"), lab.get("source"), lab.get("reason"))
+                col, src, why, state = _label_columns(name)
+                rec[col], rec[src], rec[why] = lab.get("value"), lab.get("source"), lab.get("reason")
                 if lab.get("state") is not None:
-                    rec[label_column(name) + SEP + "state"] = lab["state"]
+                    rec[state] = lab["state"]
     # the contract of issue 15: one outcome per sample, the reason of every gate (old logs: None)
     outcome = smeta.get("outcome")
     if isinstance(outcome, dict):
