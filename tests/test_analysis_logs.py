@@ -185,6 +185,8 @@ def test_cli_report_exit_2_on_bad_log_and_skip_lists_it(tmp_path):
     data = json.loads((tmp_path / "rep" / "results.json").read_text())
     assert [s["path"] for s in data["logs"]["skipped"]] == [str(bad)]
     assert data["logs"]["read"][0]["status"] == "success"
+    r = runner.invoke(app, ["compare", str(tmp_path / "logs"), str(tmp_path / "logs")])
+    assert r.exit_code == 2 and f"unreadable log {bad}" in r.output
 
 
 def test_non_log_files_of_a_run_folder_are_ignored(tmp_path):

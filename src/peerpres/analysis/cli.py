@@ -42,10 +42,16 @@ def report(
     for s in inventory.skipped:
         typer.echo(f"skipped unreadable log: {s.path}: {s.reason}", err=True)
     if inventory.unfinished_samples:
-        typer.echo(f"note: {inventory.unfinished_samples} sample(s) come only from unfinished logs (marked in the report)", err=True)
-    typer.echo(f"logs:   {len(inventory.read)} read ({', '.join(f'{n} {s}' for s, n in inventory.status.items())}), "
-               f"{inventory.samples_used} samples used, {inventory.samples_superseded} superseded, "
-               f"{len(inventory.skipped)} skipped")
+        typer.echo(
+            f"note: {inventory.unfinished_samples} sample(s) come only from unfinished logs (marked in the report)",
+            err=True,
+        )
+    statuses = ", ".join(f"{n} {s}" for s, n in inventory.status.items())
+    typer.echo(
+        f"logs:   {len(inventory.read)} read{f' ({statuses})' if statuses else ''}, "
+        f"{inventory.samples_used} samples used, {inventory.samples_superseded} superseded, "
+        f"{len(inventory.skipped)} skipped"
+    )
     typer.echo(f"report: {paths['html']}")
     typer.echo(f"cells:  {paths['json']}, {paths['csv']}")
 
