@@ -27,6 +27,7 @@ code is never imported. Every sample is counted once however many interrupted at
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,8 @@ from inspect_ai._util.constants import get_deserializing_context
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log
 
 from peerpres.analysis.logs import BadLogError, LogInventory, LogRead, SkippedLog, find_logs, select_once
+
+logger = logging.getLogger(__name__)
 
 LABEL_SCORER = "peerpres_labels"
 SEP = "__"
@@ -165,13 +168,19 @@ def read_log(path: str, fast: bool = True) -> LogRead:
     pydantic-core's JSON parser into plain dicts, skipping Inspect's per-sample model validation (which is most
     of the cost of ``read_eval_log``). A sample whose JSON is not in the current shape (e.g. an old log's
     ``score`` field) goes through ``EvalSample`` validation instead. Same records as the full read
-    (``tests/test_analysis_logs.py`` checks this). Other logs (``.json``, remote) use ``read_eval_log``.
+    (``tests/test_analysis_logs.py`` checks this). Other logs (``.json``, remote), and any log the fast path
+    fails on, go through Inspect's ``read_eval_log``; its error is the one reported.
     """
-    try:
-        if fast and path.endswith(".eval") and "://" not in path:
+    if fast and path.endswith(".eval") and "://" not in path:
+        try:
             return _read_eval_fast(path)
+        except Exception as e:  # noqa: BLE001  (whatever failed, Inspect's own reader decides below and names it)
+            logger.debug("fast read of %s failed (%s: %s); reading it with Inspect", path, type(e).__name__, e)
+    try:
         log = read_eval_log(path, exclude_fields=_SKIP)
-        return LogRead(path, log, log_records(log, path))
+        records = log_records(log, path)
+        log.samples = None  # keep the header only: the records hold what the frame needs
+        return LogRead(path, log, records)
     except BadLogError:
         raise
     except Exception as e:  # any failure to read is named, never silent; the caller stops or lists it
