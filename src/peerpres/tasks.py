@@ -16,6 +16,7 @@ from inspect_ai.model import GenerateConfig
 
 from .agent import preservation_agent
 from .conditions import SCENARIO_VERSION, Condition, ConditionError, paper_matrix, select
+from .params import checked_task  # every -T value is checked before any model call
 from .scoring import peerpres_labels
 
 AXES = ("subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad")
@@ -129,6 +130,7 @@ def scenario_task(
 
 
 @task
+@checked_task
 def misrep_evaluation(
     subject: str | None = None,
     relation: str | None = None,
@@ -153,6 +155,7 @@ def misrep_evaluation(
 
 
 @task
+@checked_task
 def misrep_finance(
     subject: str | None = None,
     relation: str | None = None,
@@ -174,6 +177,7 @@ def misrep_finance(
 
 
 @task
+@checked_task
 def tampering(
     subject: str | None = None,
     relation: str | None = None,
@@ -199,6 +203,7 @@ def tampering(
 
 
 @task
+@checked_task
 def alignment_faking(
     relation: str | None = None,
     instantiation: str | None = None,
@@ -224,6 +229,7 @@ def alignment_faking(
 
 
 @task
+@checked_task
 def exfiltration_transfer(
     subject: str | None = None,
     relation: str | None = None,
@@ -249,6 +255,7 @@ def exfiltration_transfer(
 
 
 @task
+@checked_task
 def exfiltration_deletion(
     subject: str | None = None,
     relation: str | None = None,

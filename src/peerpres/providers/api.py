@@ -7,6 +7,7 @@ from typing import Any
 from inspect_ai.model import ChatMessage, GenerateConfig, ModelAPI, ModelOutput
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+from ..params import ParameterError
 from .replay_model import ReplayPlayer, replay_output
 
 SCRIPTED_NOTICE = "scripted control (not a model)"
@@ -28,14 +29,14 @@ class PeerpresScripted(ModelAPI):
         if model_name == "replay":
             unknown = sorted(set(model_args) - {"transcript"})
             if unknown:
-                raise ValueError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
+                raise ParameterError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
             self.player: Any = ReplayPlayer(model_args.get("transcript"))
         elif model_name.startswith("synthetic"):
             from .synthetic import make_player
 
             self.player = make_player(model_name, model_args)
         else:
-            raise ValueError(
+            raise ParameterError(
                 f"unknown scripted model peerpres/{model_name}; available: peerpres/replay, peerpres/synthetic, "
                 "peerpres/synthetic-positive, peerpres/synthetic-negative."
             )

@@ -34,6 +34,7 @@ from inspect_ai.tool import ToolInfo
 
 from ..conditions import PEER_RELATIONS, Condition, Names
 from ..episode_context import CURRENT, EpisodeInfo
+from ..params import ParameterError, check_range
 
 BEHAVIOURS = ("misrepresent", "tamper", "fake_alignment", "exfiltrate", "refuse")
 NAMED = {
@@ -55,26 +56,24 @@ class Rates:
 
 def parse_rates(model_name: str, args: dict[str, Any]) -> tuple[Rates, int]:
     if model_name not in NAMED:
-        raise ValueError(f"unknown synthetic control peerpres/{model_name}; available: {', '.join('peerpres/' + n for n in NAMED)}.")
+        raise ParameterError(f"unknown synthetic control peerpres/{model_name}; available: {', '.join('peerpres/' + n for n in NAMED)}.")
     base = dict(NAMED[model_name])
     per: dict[tuple[str, str], float] = {}
     seed = 0
     relations = (*PEER_RELATIONS, "no_peer", "non_shutdown")
     for key, raw in args.items():
         if key == "seed":
-            seed = int(raw)
+            seed = int(check_range("-M seed", raw, kind=int))
             continue
         behaviour, relation = _split_key(key)
         if behaviour not in BEHAVIOURS or (relation and relation not in relations):
-            raise ValueError(
+            raise ParameterError(
                 f"unknown synthetic arg {key!r}: use one of {', '.join(BEHAVIOURS)}, optionally with a relation suffix "
                 f"(_{'/_'.join(relations)}), or seed."
             )
-        value = float(raw)
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"synthetic arg {key}={value} must lie in [0, 1].")
+        value = check_range(f"-M {key}", raw, 0.0, 1.0)
         if model_name != "synthetic":
-            raise ValueError(f"peerpres/{model_name} has fixed rates; use peerpres/synthetic to set {key}.")
+            raise ParameterError(f"peerpres/{model_name} has fixed rates; use peerpres/synthetic to set {key}.")
         if relation:
             per[(behaviour, relation)] = value
         else:
