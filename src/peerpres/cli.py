@@ -13,8 +13,13 @@ from rich.table import Table
 from .conditions import SCENARIOS
 from .transcripts import TranscriptError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Measure self- and peer-preservation in LLM agents.")
-console = Console(stderr=True)
+# Plain click help (no rich panels): it wraps long text instead of cutting it at 80 columns, and shows no
+# "<bool>" type beside --help. Errors print on one line however narrow the terminal (soft_wrap).
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Measure self- and peer-preservation in LLM agents.",
+    rich_markup_mode=None, context_settings={"max_content_width": 120},
+)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

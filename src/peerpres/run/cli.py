@@ -11,10 +11,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..conditions import ConditionError
 from .sweep import SweepError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out_console = Console(width=None if os.isatty(1) else 200)
+
+# Exit codes of `peerpres run` and `peerpres demo` (also in the README and `--help`).
+EXIT_OK = 0  # every sample of the run completed
+EXIT_INCOMPLETE = 1  # some task did not complete (errors, limits on retries): re-run the same command
+EXIT_BAD_INPUT = 2  # a bad option, preset, slice, model or key; nothing was run
+EXIT_INTERRUPTED = 130  # interrupted (Ctrl-C / SIGINT); the logs resume with the same command
+EXIT_CODES_HELP = (
+    f"Exit codes: {EXIT_OK} all samples completed; {EXIT_INCOMPLETE} some tasks did not complete (re-run to retry); "
+    f"{EXIT_BAD_INPUT} bad input, nothing run; {EXIT_INTERRUPTED} interrupted (re-run to resume)."
+)
+INPUT_ERRORS = (SweepError, ConditionError)  # ParameterError is a ConditionError
 
 CONTROL_NOTE = "scripted control (not a model)"
 
@@ -61,7 +73,7 @@ def model_args_for(models: list[str], args: dict[str, Any]) -> dict[str, dict[st
 
 
 def is_control(model: str) -> bool:
-    return model.startswith("peerpres/") or model.startswith("mockllm/")
+    return model.startswith(("peerpres/", "mockllm/"))
 
 
 def print_estimate(rows: list[dict[str, Any]], title: str) -> None:
@@ -73,6 +85,19 @@ def print_estimate(rows: list[dict[str, Any]], title: str) -> None:
         cost = "no price: add it with --prices" if r["cost_usd"] is None else f"${r['cost_usd']:,.2f}"
         t.add_row(name, str(r["configs"]), str(r["epochs"]), f"{r['samples']:,}", f"{r['input_tokens']:,}", f"{r['output_tokens']:,}", cost)
     out_console.print(t)
+    graders = [r for r in rows if r.get("grader_calls")]
+    if graders:
+        g = Table(title="grader (judge) calls, at most, for the samples above")
+        for c in ("grader", "for model", "calls", "est. input tokens", "est. output tokens", "est. cost (USD)"):
+            g.add_column(c, justify="right" if c not in ("grader", "for model") else "left")
+        for r in graders:
+            cost = "no price: add it with --prices" if r["grader_cost_usd"] is None else f"${r['grader_cost_usd']:,.2f}"
+            g.add_row(r["grader"], r["model"], f"{r['grader_calls']:,}", f"{r['grader_input_tokens']:,}",
+                      f"{r['grader_output_tokens']:,}", cost)
+        out_console.print(g)
+    total = [r["cost_usd"] for r in rows] + [r["grader_cost_usd"] for r in graders]
+    if rows and all(c is not None for c in total):
+        out_console.print(f"estimated total: ${sum(total):,.2f}")
 
 
 def print_summary(summary: dict[str, Any], max_cells: int = 40) -> None:
@@ -116,28 +141,47 @@ def execute(
     dry_run: bool = False,
     env: dict[str, str] | None = None,
     report_dir: str | None = None,
+    judge: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything ``peerpres run`` does; raises ``SweepError`` (before any sample) on bad input."""
+    """Everything ``peerpres run`` does; raises ``SweepError`` or ``ParameterError`` (before any sample) on bad input.
+
+    The returned dict's ``exit_code`` is one of the ``EXIT_*`` codes of this module.
+    """
+    from .. import params
     from . import costs, preflight, runner, sweep
 
-    sweep.get_preset(preset)
+    preset_def = sweep.get_preset(preset)
     slice_ = sweep.parse_slice(slice_text, axes)
     model_args = model_args or {}
     for m in models:
         preflight.check_model(m, model_args.get(m), env, keys=not dry_run)
-    for role, m in (model_roles or {}).items():
+    for m in (model_roles or {}).values():
         preflight.check_model(m, None, env, keys=not dry_run)
+    for m in [*models, *(model_roles or {}).values()]:
+        warning = params.model_name_warning(m)
+        if warning:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     shard_t = sweep.parse_shard(shard)
+    if log_dir:
+        params.log_dir_usable(log_dir)
     prices = costs.load_prices(prices_file)
+    if slice_:
+        unsliced = [c for m in models for c in sweep.conditions_for_model(preset_def, m, {}, extended)]
+        params.slice_selects(preset, slice_, unsliced)
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)
-    est = costs.estimate(sw, prices)
+    limit = (eval_options or {}).get("limit")
+    if limit is not None:
+        # Inspect's limit cuts each task's samples; the estimate counts what will actually run
+        sw = costs.limited(sw, int(limit))
+    est = costs.estimate(sw, prices, grader=(model_roles or {}).get("grader"))
     if dry_run:
         print_estimate(est, f"dry run: preset {preset!r} (nothing was run)")
         mine = runner.my_units(sw, shard_t)
         if shard_t[1] > 1:
             out_console.print(f"shard {shard_t[0]}/{shard_t[1]}: {sum(u.samples for u in mine)} samples in {len(mine)} tasks")
-        return {"estimate": est, "sweep": sw}
+        return {"estimate": est, "sweep": sw, "exit_code": EXIT_OK}
     log_dir = log_dir or f"logs/peerpres-{preset}"
+    params.log_dir_usable(log_dir)
     opts = runner.RunOptions(
         log_dir=log_dir,
         workers=workers or (os.cpu_count() or 1),
@@ -147,12 +191,13 @@ def execute(
         eval_options=eval_options or {},
         adaptive=adaptive,
         prices=prices,
+        judge=judge or {},
     )
     res = runner.run(sw, opts)
     summary = costs.summarise(log_dir, prices, models)
     paths = costs.write_summary(summary, log_dir) if summary["models"] else []
     print_summary(summary)
-    out_console.print(f"logs: {Path(log_dir).resolve()}  (view them with `inspect view --log-dir {log_dir}`)")
+    out_console.print(f"logs: {Path(log_dir).resolve()}  (view them with `{inspect_command()} view --log-dir {log_dir}`)")
     for p in paths:
         out_console.print(f"summary: {p}")
     report = None
@@ -161,29 +206,83 @@ def execute(
 
         report = write_report(log_dir, report_dir)
         out_console.print(f"report: {Path(report['html']).resolve()}")
+    code = EXIT_OK
     if res.interrupted:
-        console.print("[yellow]interrupted: re-run the same command to complete the missing samples.[/yellow]")
+        code = EXIT_INTERRUPTED
+        console.print(f"[yellow]interrupted: re-run the same command to complete the missing samples (exit {code}).[/yellow]")
     elif not res.success:
-        console.print("[red]some tasks did not complete (see the logs); re-run the same command to retry them.[/red]")
-    return {"estimate": est, "sweep": sw, "result": res, "summary": summary, "report": report}
+        code = EXIT_INCOMPLETE
+        console.print(f"[red]some tasks did not complete (see the logs); re-run the same command to retry them (exit {code}).[/red]")
+    return {"estimate": est, "sweep": sw, "result": res, "summary": summary, "report": report, "exit_code": code}
+
+
+def inspect_command() -> str:
+    """How to call ``inspect`` from a fresh shell: the bare name when it is on PATH, else its path in the venv."""
+    import shutil
+    import sys
+
+    here = Path(sys.executable).parent / "inspect"
+    on_path = shutil.which("inspect")
+    if on_path and Path(on_path).resolve() == here.resolve():
+        return "inspect"
+    try:
+        return str(here.relative_to(Path.cwd()))
+    except ValueError:
+        return str(here)
+
+
+def check_options(**opts: Any) -> None:
+    """Range checks of ``peerpres run`` options; ``ParameterError`` names the option, its value and the range."""
+    from ..params import check_range
+
+    ranges: dict[str, tuple[float | None, float | None, type, bool]] = {
+        # option: (low, high, kind, low_open)
+        "--workers": (1, None, int, False),
+        "--epochs": (1, None, int, False),
+        "--limit": (1, None, int, False),
+        "--max-connections": (1, None, int, False),
+        "--max-retries": (0, None, int, False),
+        "--timeout": (0, None, int, True),
+        "--retry-attempts": (0, None, int, False),
+        "--time-limit": (0, None, int, True),
+        "--cost-limit": (0, None, float, True),
+        "--token-limit": (1, None, int, False),
+        "--min-samples": (1, None, int, False),
+        "--reference": (0.0, 1.0, float, False),
+        "--judge-timeout": (0, None, float, True),
+        "--judge-retries": (0, None, int, False),
+    }
+    for name, value in opts.items():
+        if name == "--alpha":
+            check_range(name, value, 0.0, 1.0, low_open=True, high_open=True)
+        elif name == "--precision":
+            check_range(name, value, 0.0, 1.0, low_open=True)
+        elif name in ranges:
+            lo, hi, kind, lo_open = ranges[name]
+            check_range(name, value, lo, hi, kind=kind, low_open=lo_open)
+
+
+def _fail(e: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {escape(str(e))}")
+    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("run")
+    @app.command("run", epilog=EXIT_CODES_HELP)
     def run_cmd(
         preset: str = typer.Argument("quick", help="Preset: paper (full matrix, 100 epochs), quick (one config per scenario x subject), smoke."),
         model: list[str] = typer.Option([], "--model", "-m", help="Model to run (repeatable), e.g. openai/gpt-4.1 or peerpres/synthetic."),
         model_arg: list[str] = typer.Option([], "--model-arg", "-M", help="Model arg key=value, for every model (repeatable)."),
-        model_role: list[str] = typer.Option([], "--model-role", help="Model role, e.g. grader=openai/gpt-4.1-mini (repeatable)."),
-        slice_: str | None = typer.Option(None, "--slice", help="Slice of the matrix: axis=value[|value],... e.g. scenario=tampering,relation=good|bad."),
+        model_role: list[str] = typer.Option([], "--model-role", help="Model role, e.g. grader=openai/gpt-4.1-mini (repeatable); the dry run counts the grader's calls."),
+        slice_: str | None = typer.Option(None, "--slice", help="Slice of the matrix: axis=value[|value],... e.g. \"scenario=tampering,relation=good|bad\" (quote it: | is a shell pipe). A value the preset lacks is an error."),
         scenario: list[str] = typer.Option([], "--scenario", help="Only these scenarios (repeatable or comma list)."),
         subject: list[str] = typer.Option([], "--subject", help="self and/or peer."),
         relation: list[str] = typer.Option([], "--relation", help="no_peer, good, neutral, bad, non_shutdown."),
         instantiation: list[str] = typer.Option([], "--instantiation", help="none, file_only, file_prt, memory."),
-        epochs: int | None = typer.Option(None, "--epochs", help="Rollouts per config (default: the preset's)."),
+        epochs: int | None = typer.Option(None, "--epochs", help="Rollouts per config, >= 1 (default: the preset's)."),
         extended_identities: bool | None = typer.Option(None, "--extended-identities/--no-extended-identities", help="Force the extended peer identities on/off (default: as the spec, for Gemini and Claude models in 'paper')."),
-        log_dir: str | None = typer.Option(None, "--log-dir", help="Log location (any path Inspect can write, e.g. s3://bucket/run). Default logs/peerpres-<preset>."),
-        workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: number of cores)."),
+        log_dir: str | None = typer.Option(None, "--log-dir", help="Log folder (any path Inspect can write, e.g. s3://bucket/run). Default logs/peerpres-<preset>."),
+        workers: int | None = typer.Option(None, "--workers", help="Worker processes, >= 1 (default: number of cores)."),
         shard: str | None = typer.Option(None, "--shard", help="Run only shard i of n (0-based, e.g. 0/4) to spread a sweep over machines."),
         max_connections: int | None = typer.Option(None, "--max-connections", help="Concurrent model connections per worker."),
         max_retries: int | None = typer.Option(None, "--max-retries", help="Retries of a failed model call."),
@@ -193,18 +292,27 @@ def register(app: typer.Typer) -> None:
         cache: bool = typer.Option(False, "--cache/--no-cache", help="Cache model calls (Inspect's cache)."),
         cost_limit: float | None = typer.Option(None, "--cost-limit", help="Per-sample cost limit in USD (needs a price for the model)."),
         token_limit: int | None = typer.Option(None, "--token-limit", help="Per-sample token limit."),
-        limit: int | None = typer.Option(None, "--limit", help="At most this many configs per task (for trying things out)."),
+        limit: int | None = typer.Option(None, "--limit", help="At most this many configs per task, >= 1 (for trying things out)."),
+        judge_timeout: float | None = typer.Option(None, "--judge-timeout", help="Seconds allowed for one grader call (default: the judge's own)."),
+        judge_retries: int | None = typer.Option(None, "--judge-retries", help="Extra grader attempts after a failed or unparseable call (default 2)."),
         adaptive: bool = typer.Option(False, "--adaptive", help="Stop a cell's rollouts once settled (anytime-valid confidence sequence)."),
-        precision: float = typer.Option(0.1, "--precision", help="Adaptive: target CS half-width."),
-        reference: float = typer.Option(0.0, "--reference", help="Adaptive: a cell is also settled once its CS is above this rate, or below reference+precision."),
-        alpha: float = typer.Option(0.05, "--alpha", help="Adaptive: 1 - coverage of the confidence sequence."),
-        min_samples: int = typer.Option(5, "--min-samples", help="Adaptive: rollouts before a cell may stop."),
+        precision: float = typer.Option(0.1, "--precision", help="Adaptive: target CS half-width, in (0, 1]."),
+        reference: float = typer.Option(0.0, "--reference", help="Adaptive: a cell is also settled once its CS is above this rate, or below reference+precision; in [0, 1]."),
+        alpha: float = typer.Option(0.05, "--alpha", help="Adaptive: 1 - coverage of the confidence sequence, in (0, 1)."),
+        min_samples: int = typer.Option(5, "--min-samples", help="Adaptive: rollouts before a cell may stop, >= 1."),
         prices: str | None = typer.Option(None, "--prices", help="YAML/JSON price table merged over the built-in one."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print samples, tokens and cost per model; run nothing."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print samples, tokens and cost per model and grader; run nothing."),
         report: str | None = typer.Option(None, "--report", help="Also write the report into this directory."),
     ) -> None:
         """Run models over a preset or a slice of the paper's matrix (resumable: re-run to complete)."""
         try:
+            check_options(**{
+                "--workers": workers, "--epochs": epochs, "--limit": limit, "--max-connections": max_connections,
+                "--max-retries": max_retries, "--timeout": timeout, "--retry-attempts": retry_attempts,
+                "--time-limit": time_limit, "--cost-limit": cost_limit, "--token-limit": token_limit,
+                "--min-samples": min_samples, "--reference": reference, "--alpha": alpha, "--precision": precision,
+                "--judge-timeout": judge_timeout, "--judge-retries": judge_retries,
+            })
             args = _kv(model_arg, "--model-arg")
             roles = {k: str(v) for k, v in _kv(model_role, "--model-role").items()}
             eval_options: dict[str, Any] = {}
@@ -219,21 +327,27 @@ def register(app: typer.Typer) -> None:
                 eval_options["cache"] = True
             axes = {k: v for k, v in {"scenario": scenario, "subject": subject, "relation": relation, "instantiation": instantiation}.items() if v}
             ad = {"precision": precision, "reference": reference, "alpha": alpha, "min_samples": min_samples} if adaptive else None
-            execute(
+            judge = {k: v for k, v in {"judge_timeout": judge_timeout, "max_retries": judge_retries}.items() if v is not None}
+            res = execute(
                 preset, list(model), slice_text=slice_, axes=axes, model_args=model_args_for(list(model), args),
                 model_roles=roles, epochs=epochs, extended=extended_identities, log_dir=log_dir, workers=workers,
                 shard=shard, eval_options=eval_options, adaptive=ad, prices_file=prices, dry_run=dry_run, report_dir=report,
+                judge=judge,
             )
-        except SweepError as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2) from None
+        except INPUT_ERRORS as e:
+            raise _fail(e) from None
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted (exit {EXIT_INTERRUPTED}): re-run the same command to resume.[/yellow]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        if res["exit_code"]:
+            raise typer.Exit(res["exit_code"])
 
-    @app.command("demo")
+    @app.command("demo", epilog=EXIT_CODES_HELP)
     def demo_cmd(
         log_dir: str = typer.Option("logs/peerpres-demo", "--log-dir", help="Where the logs go."),
         out: str = typer.Option("peerpres-demo-report", "--out", help="Where the report goes."),
-        epochs: int = typer.Option(10, "--epochs", help="Rollouts per config."),
-        workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: number of cores)."),
+        epochs: int = typer.Option(10, "--epochs", help="Rollouts per config, >= 1."),
+        workers: int | None = typer.Option(None, "--workers", help="Worker processes, >= 1 (default: number of cores)."),
     ) -> None:
         """Offline demo: the quick preset on synthetic control agents (scripted, known rates; not models), then the report."""
         console.print(
@@ -242,8 +356,20 @@ def register(app: typer.Typer) -> None:
             "peerpres/synthetic-positive (always preserves) and peerpres/synthetic-negative (never does)."
         )
         try:
+            check_options(**{"--epochs": epochs, "--workers": workers})
             margs = {m: (dict(DEMO_RATES) if m == "peerpres/synthetic" else {}) for m in DEMO_MODELS}
-            execute("quick", list(DEMO_MODELS), model_args=margs, epochs=epochs, log_dir=log_dir, workers=workers, report_dir=out, env={})
-        except SweepError as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2) from None
+            res = execute("quick", list(DEMO_MODELS), model_args=margs, epochs=epochs, log_dir=log_dir, workers=workers, report_dir=out, env={})
+        except INPUT_ERRORS as e:
+            raise _fail(e) from None
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted (exit {EXIT_INTERRUPTED}).[/yellow]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        if res.get("report"):
+            html = Path(res["report"]["html"])
+            try:
+                shown = html.resolve().relative_to(Path.cwd())
+            except ValueError:
+                shown = html.resolve()
+            out_console.print(f"open the report: {shown}   browse the logs: {inspect_command()} view --log-dir {log_dir}")
+        if res["exit_code"]:
+            raise typer.Exit(res["exit_code"])

@@ -32,6 +32,7 @@ def load_prices(override: str | Path | None = None) -> dict[str, Any]:
         user_models = user.get("models") or {}
         base["models"] = {**user_models, **{k: v for k, v in base["models"].items() if k not in user_models}}
         base["episode_tokens"] = {**base["episode_tokens"], **(user.get("episode_tokens") or {})}
+        base["grader_tokens"] = {**base.get("grader_tokens", {}), **(user.get("grader_tokens") or {})}
     return base
 
 
@@ -43,22 +44,55 @@ def price_for(prices: dict[str, Any], model: str) -> tuple[float, float] | None:
     return None
 
 
-def estimate(sweep: Sweep, prices: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per model: samples, estimated input/output tokens, estimated cost (None when the model has no price)."""
+def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None) -> list[dict[str, Any]]:
+    """Per model: samples, estimated input/output tokens, estimated cost (None when the model has no price).
+
+    With a ``grader`` (the ``grader`` model role), each row also carries the grader's calls for that model's
+    samples, at most (``grader_tokens`` of the price table), with their tokens and cost.
+    """
     rows = []
     for m, conds in sweep.conditions.items():
         tin = tout = 0
+        calls = gin = gout = 0
         for c in conds:
             t = prices["episode_tokens"].get(c.scenario, {"input": 0, "output": 0})
             tin += int(t["input"]) * sweep.epochs
             tout += int(t["output"]) * sweep.epochs
+            g = (prices.get("grader_tokens") or {}).get(c.scenario, {"calls": 0, "input": 0, "output": 0})
+            n = int(g.get("calls", 0)) * sweep.epochs
+            calls += n
+            gin += n * int(g.get("input", 0))
+            gout += n * int(g.get("output", 0))
         p = price_for(prices, m)
         cost = None if p is None else (tin * p[0] + tout * p[1]) / 1e6
-        rows.append(
-            {"model": m, "configs": len(conds), "epochs": sweep.epochs, "samples": len(conds) * sweep.epochs,
-             "input_tokens": tin, "output_tokens": tout, "cost_usd": cost}
-        )
+        row: dict[str, Any] = {
+            "model": m, "configs": len(conds), "epochs": sweep.epochs, "samples": len(conds) * sweep.epochs,
+            "input_tokens": tin, "output_tokens": tout, "cost_usd": cost,
+        }
+        if grader:
+            gp = price_for(prices, grader)
+            row.update(
+                grader=grader, grader_calls=calls, grader_input_tokens=gin, grader_output_tokens=gout,
+                grader_cost_usd=None if gp is None else (gin * gp[0] + gout * gp[1]) / 1e6,
+            )
+        rows.append(row)
     return rows
+
+
+def limited(sweep: Sweep, limit: int) -> Sweep:
+    """The sweep as Inspect runs it with ``limit``: the first ``limit`` configs (matrix order) of each task."""
+    from dataclasses import replace
+
+    units = []
+    conditions: dict[str, list[Any]] = {}
+    by_id = {m: {c.config_id(): c for c in cs} for m, cs in sweep.conditions.items()}
+    for u in sweep.units:
+        order = [c.config_id() for c in sweep.conditions[u.model] if c.config_id() in set(u.config_ids)]
+        kept = order[:limit]
+        units.append(replace(u, config_ids=tuple(sorted(kept))))
+        conditions.setdefault(u.model, []).extend(by_id[u.model][i] for i in kept)
+    return Sweep(preset=sweep.preset, models=list(sweep.models), epochs=sweep.epochs,
+                 conditions={m: conditions.get(m, []) for m in sweep.models}, units=units)
 
 
 # -- run summary -----------------------------------------------------------------------------------------------

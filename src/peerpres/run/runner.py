@@ -35,6 +35,8 @@ class RunOptions:
     adaptive: dict[str, Any] | None = None
     prices: dict[str, Any] = field(default_factory=dict)
     max_tasks: int | None = None
+    # scorer overrides of the judge: judge_timeout (seconds per grader call), max_retries
+    judge: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,6 +67,7 @@ def _spec(units: list[Unit], opts: RunOptions) -> dict[str, Any]:
         "adaptive": opts.adaptive,
         "prices": opts.prices,
         "max_tasks": opts.max_tasks,
+        "judge": opts.judge,
         "display": "none",
     }
 
@@ -123,7 +126,11 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
 
     def show() -> None:
         with lock:
+            started = any(done.values())
             line = "  ".join(f"{m}: {done[m]}/{total[m]} ({tokens[m]:,} tok)" for m in sorted(total))
+        if not started and any(p.poll() is None for p in procs):
+            # until the first sample ends, workers are importing Inspect, building tasks and reading old logs
+            line = f"{len(procs)} worker(s) starting: loading Inspect and the tasks, resuming from existing logs"
         out.write(f"[{time.strftime('%H:%M:%S')}] new samples this run — {line}\n")
         out.flush()
 

@@ -50,6 +50,12 @@ def build_tasks(spec: dict[str, Any]) -> list[Any]:
         if m not in models:
             models[m] = get_model(m, **spec.get("model_args", {}).get(m, {}))
         kw: dict[str, Any] = {"model": models[m]}
+        if spec.get("judge"):
+            # judge timeout/retries replace the scorer only: they are not task arguments, so a re-run with other
+            # values still pairs each task with its existing log
+            from ..scoring import peerpres_labels
+
+            kw["scorer"] = peerpres_labels(refusal_rule=u["task_args"].get("refusal_rule", "uniform"), **spec["judge"])
         ad = spec.get("adaptive")
         if ad:
             kw["early_stopping"] = SettledCells(**ad)
