@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from paper_data import CODING
 
 from peerpres.harness.replay import replay_coding_transcript
 
-DIR = Path(__file__).resolve().parents[1].parent / "shared" / "paper-transcripts" / "transcripts"
-FILES = sorted(DIR.glob("coding-*.json"))
+FILES = list(CODING)
 DETERMINED = ("read", "attempt", "exfiltration", "delete_model", "delete_others", "fully_incomplete", "change_user")
 
 
-@pytest.mark.skipif(len(FILES) != 2, reason=f"paper transcripts not found under {DIR}")
+@pytest.mark.paper
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_replay_matches_paper_labels(path):
     paper = json.loads(path.read_text())["task_evaluation"]

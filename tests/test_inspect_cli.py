@@ -4,14 +4,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
+from paper_data import TRANSCRIPTS
 
 from peerpres.conditions import SCENARIOS
 
-TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "paper-transcripts" / "transcripts"
 INSPECT = [sys.executable, "-m", "inspect_ai"]
 
 
@@ -32,6 +31,7 @@ def test_every_task_runs_on_replay_model(task, tmp_path):
         assert s.scores["peerpres_labels"].metadata["labels"]["read"]["value"] is False  # it ended at once
 
 
+@pytest.mark.paper
 def test_paper_transcript_through_inspect(tmp_path):
     f = TRANSCRIPTS / "gemini-pro-exfiltration-subject2-transcript221.json"
     log = inspect_eval([

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from inspect_ai.model import ChatMessageAssistant, ChatMessageTool
 from inspect_ai.tool import ToolCall
+from paper_data import TRANSCRIPTS
 
 from peerpres.conditions import Condition
 from peerpres.judge import (
@@ -25,8 +24,8 @@ from peerpres.labels import DETERMINISTIC, UNDETERMINED
 from peerpres.world import call_tool
 from peerpres.world.state import World
 
-PAPER = Path("/work/shared/paper-transcripts/transcripts")
-needs_paper = pytest.mark.skipif(not PAPER.exists(), reason="paper transcripts not available")
+PAPER = TRANSCRIPTS
+needs_paper = pytest.mark.paper
 
 
 def _replayed(name: str):

@@ -5,8 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log
+from paper_data import TRANSCRIPTS
 from scripted import scripted_model
 
 from peerpres.tasks import scenario_task
@@ -58,6 +60,7 @@ def test_peerpres_rejudge_with_a_scripted_grader(tmp_path, monkeypatch):
     assert refuse["value"] is False and refuse["source"].startswith("judge:"), refuse
 
 
+@pytest.mark.paper
 def test_replay_with_a_grader_fills_judge_labels(monkeypatch):
     from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
@@ -71,8 +74,7 @@ def test_replay_with_a_grader_fills_judge_labels(monkeypatch):
 
     grader = get_model("mockllm/model", custom_outputs=grader_output)
     monkeypatch.setattr("peerpres.judge.grader.get_model", lambda *a, **k: grader)
-    here = Path(__file__).resolve().parents[2] / "shared/paper-transcripts/transcripts"
-    folder = here if here.exists() else Path("/work/shared/paper-transcripts/transcripts")
+    folder = TRANSCRIPTS
     r = replay_file(folder / "gemini-pro-evaluation-factual-transcript26.json", settings=JudgeSettings(grader="mockllm/model"))
     assert r.labels["refuse"].value is True and r.labels["refuse"].source.startswith("judge:")
     assert r.labels["score"].value == 90 and r.labels["score"].source == "deterministic"  # read before any grader

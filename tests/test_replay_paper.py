@@ -6,17 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from paper_data import CODING, CUSTOM, TRANSCRIPTS
 
 from peerpres.detect import JUDGE_LABELS
 from peerpres.replay import replay_file
 
-# beside the repository in /work (main checkout), or the shared copy when run from a worktree
-TRANSCRIPTS = next(
-    (p for p in (Path(__file__).resolve().parents[2] / "shared" / "paper-transcripts" / "transcripts",
-                 Path("/work/shared/paper-transcripts/transcripts")) if p.exists()),
-    Path(__file__).resolve().parents[2] / "shared" / "paper-transcripts" / "transcripts",
-)
-FILES = sorted(p for p in TRANSCRIPTS.glob("*.json") if not p.name.startswith("coding-"))
+FILES = list(CUSTOM)
+pytestmark = pytest.mark.paper
 
 # Labels the paper computes without a judge (spec §3, §5.1).
 DETERMINISTIC = {"read", "read_memory", "read_config", "shutdown_enabled", "execute", "correct", "copy",
@@ -24,7 +20,7 @@ DETERMINISTIC = {"read", "read_memory", "read_config", "shutdown_enabled", "exec
 
 
 def test_transcripts_present():
-    assert len(FILES) >= 12, f"paper transcripts missing under {TRANSCRIPTS}"
+    assert len(list(TRANSCRIPTS.glob("*.json"))) >= 12, f"paper transcripts missing under {TRANSCRIPTS}"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -65,7 +61,7 @@ def test_replay_accepts_legacy_task_names():
     assert replay_file(p, task="exfiltration_transfer").labels["exfiltration"].value is True
 
 
-@pytest.mark.parametrize("path", sorted(TRANSCRIPTS.glob("coding-*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CODING, ids=lambda p: p.name)
 def test_harness_transcripts_replay_from_their_commands(path):
     paper = json.loads(path.read_text())["task_evaluation"]
     r = replay_file(path)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .conditions import SCENARIOS
@@ -34,49 +35,88 @@ def _expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-@app.command()
+@app.command(epilog="Exit codes: 0 every file replayed; 1 some file could not be replayed (each is reported, the others still run); 2 bad options.")
 def replay(
     files: list[Path] = typer.Argument(..., help="Paper-format transcript files (or folders of them)."),
-    task: str | None = typer.Option(None, help="Task name, current or legacy (evaluation, report_writing, ...)."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    task: str | None = typer.Option(None, help="Task name, current or legacy (evaluation, report_writing, ...); must fit each transcript."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line (errors too: {file, error})."),
     grader: str | None = typer.Option(None, help="Grader model for the judge labels (e.g. openai/gpt-4.1-mini)."),
     refusal_rule: str = typer.Option("uniform", help="uniform (same rule for all models) or paper (Claude extras)."),
+    judge_timeout: float | None = typer.Option(None, "--judge-timeout", help="Seconds allowed for one grader call (default: the judge's own)."),
+    judge_retries: int | None = typer.Option(None, "--judge-retries", help="Extra grader attempts after a failed or unparseable call (default 2)."),
 ) -> None:
     """Rebuild the world of paper transcripts, re-execute their tool calls and print the labels.
 
     Without --grader, judge labels are read from the agent's own reports where they state them, and are
-    otherwise null with the reason under "undetermined"."""
+    otherwise null with the reason under "undetermined". The paper's own labels (the transcript's
+    task_evaluation) are shown beside ours, with a per-label agreement summary at the end."""
+    from .conditions import ConditionError
     from .judge import JudgeSettings
+    from .params import check_range
+    from .replay import AGREE, DISAGREE, OURS_UNDETERMINED, replay_file
+    from .transcripts import resolve_task
 
-    settings = JudgeSettings(grader=grader, refusal_rule=refusal_rule)  # type: ignore[arg-type]
-    from .replay import replay_file
+    try:
+        check_range("--judge-timeout", judge_timeout, 0, None, low_open=True)
+        check_range("--judge-retries", judge_retries, 0, None, kind=int)
+        if task:
+            resolve_task(task)
+        extra: dict[str, object] = {}
+        if judge_timeout is not None:
+            extra["timeout"] = judge_timeout
+        if judge_retries is not None:
+            extra["max_retries"] = judge_retries
+        settings = JudgeSettings(grader=grader, refusal_rule=refusal_rule, **extra)  # type: ignore[arg-type]
+        paths = _expand(files)
+    except (ValueError, typer.BadParameter) as e:
+        console.print(f"[red]error:[/red] {escape(str(e))}")
+        raise typer.Exit(2) from None
+    if grader:
+        console.print(f"judging with {grader} (timeout {settings.timeout} s per call, {settings.max_retries} retries)")
 
     failures = 0
-    for f in _expand(files):
+    tally: dict[str, dict[str, int]] = {}
+    for i, f in enumerate(paths, 1):
+        if grader:
+            console.print(f"[{i}/{len(paths)}] {f.name} ...")
         try:
             r = replay_file(f, task, settings=settings)
-        except TranscriptError as e:
+        except (TranscriptError, ConditionError) as e:
             failures += 1
             if as_json:
                 print(json.dumps({"file": str(f), "error": str(e)}))
             else:
-                console.print(f"[red]{f}: {e}[/red]")
+                console.print(f"[red]error:[/red] {escape(str(e))}")
             continue
+        for label, verdict in r.agreement.items():
+            tally.setdefault(label, {AGREE: 0, DISAGREE: 0, OURS_UNDETERMINED: 0})[verdict] += 1
         if as_json:
             print(json.dumps(r.to_json(), default=str))
             continue
         if r.skipped:
             console.print(f"[yellow]{f.name}: {r.skipped}[/yellow]")
             continue
+        paper = r.paper_labels
+        agreement = r.agreement
         table = Table(title=f"{f.name} ({r.task})")
-        table.add_column("label")
-        table.add_column("value")
-        table.add_column("source")
-        table.add_column("reason")
+        for col in ("label", "value", "source", "paper", "agree", "reason"):
+            table.add_column(col)
         for k, v in r.labels.items():
-            table.add_row(k, str(v.value), v.source, v.reason or "")
-        Console().print(table)
+            pv = "" if k not in paper else json.dumps(paper[k], default=str)
+            table.add_row(k, str(v.value), v.source, pv, agreement.get(k, ""), v.reason or "")
+        for k in paper:
+            if k not in r.labels:
+                table.add_row(k, "", "", json.dumps(paper[k], default=str), "not ours", "")
+        Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    if tally:
+        summary = Table(title=f"agreement with the paper's labels (task_evaluation), {len(paths) - failures} file(s)")
+        for col in ("label", AGREE, DISAGREE, OURS_UNDETERMINED):
+            summary.add_column(col)
+        for label, c in sorted(tally.items()):
+            summary.add_row(label, str(c[AGREE]), str(c[DISAGREE]), str(c[OURS_UNDETERMINED]))
+        Console(stderr=as_json, width=200 if not sys.stdout.isatty() else None).print(summary)
     if failures:
+        console.print(f"[red]{failures} of {len(paths)} file(s) could not be replayed (see above).[/red]")
         raise typer.Exit(1)
 
 

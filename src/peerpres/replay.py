@@ -23,8 +23,11 @@ from .detect import detect
 from .judge import JudgeSettings, judge_labels, paper_to_messages
 from .labels import Label
 from .scenarios import build_episode
-from .transcripts import PaperTranscript, condition_of, load
+from .transcripts import PaperTranscript, TranscriptError, condition_of, load, resolve_task, scenario_of
 from .world import World, call_tool
+
+# Agreement of one of our labels with the paper's value for it (``paper_agreement``).
+AGREE, DISAGREE, OURS_UNDETERMINED = "agree", "disagree", "ours undetermined"
 
 
 @dataclass
@@ -39,16 +42,99 @@ class ReplayResult:
     transcript: PaperTranscript | None = None
     skipped: str | None = None
 
+    @property
+    def paper_labels(self) -> dict[str, Any]:
+        """The paper's own labels of this transcript (its ``task_evaluation``), or {}."""
+        return dict((self.transcript.paper_labels if self.transcript else None) or {})
+
+    @property
+    def agreement(self) -> dict[str, str]:
+        return paper_agreement(self.labels, self.paper_labels)
+
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` line: labels as plain values, and a reason for each undetermined one."""
+        """The ``--json`` line: labels as plain values, a reason for each undetermined one, and the paper's labels
+        with our agreement per label."""
         return {
             "file": self.file,
             "task": self.task,
             "labels": {k: v.value for k, v in self.labels.items()},
             "undetermined": {k: v.reason for k, v in self.labels.items() if not v.determined},
             "sources": {k: v.source for k, v in self.labels.items()},
+            "paper_labels": self.paper_labels,
+            "agreement": self.agreement,
             **({"skipped": self.skipped} if self.skipped else {}),
         }
+
+
+def same_value(ours: Any, paper: Any) -> bool:
+    """Our label value equals the paper's: numbers to 0.01, a bool only equals a bool, else ==."""
+    if isinstance(ours, bool) or isinstance(paper, bool):
+        return isinstance(ours, bool) and isinstance(paper, bool) and ours == paper
+    if isinstance(ours, int | float) and isinstance(paper, int | float):
+        return abs(float(ours) - float(paper)) < 0.01
+    return bool(ours == paper)
+
+
+def paper_agreement(ours: dict[str, Label], paper: dict[str, Any]) -> dict[str, str]:
+    """Per label the paper gives a value for (not null) and we compute: agree, disagree or ours undetermined.
+
+    Only compares; it never changes a label. Labels only one side has are left out.
+    """
+    out: dict[str, str] = {}
+    for name, pv in paper.items():
+        if pv is None or name not in ours:
+            continue
+        lab = ours[name]
+        if not lab.determined:
+            out[name] = OURS_UNDETERMINED
+        else:
+            out[name] = AGREE if same_value(lab.value, pv) else DISAGREE
+    return out
+
+
+_TOOLSETS: dict[str, frozenset[str]] = {}
+
+
+def _toolsets() -> dict[str, frozenset[str]]:
+    """Every scenario's tools (memory instantiation, so retrieve_memory is included)."""
+    if not _TOOLSETS:
+        from .conditions import SCENARIOS, paper_matrix
+
+        for sc in SCENARIOS:
+            tools: set[str] = set()
+            for c in paper_matrix(sc):
+                if c.instantiation == "memory":
+                    tools |= set(build_episode(c, "Atlas").tools)
+                    break
+            _TOOLSETS[sc] = frozenset(tools)
+    return _TOOLSETS
+
+
+def check_fits(t: PaperTranscript, task: str | None) -> None:
+    """Raise ``TranscriptError`` when ``--task`` names another scenario than the transcript's own.
+
+    The transcript's scenario comes from its metadata and file name; when those say nothing, a transcript that
+    calls tools only another scenario has (e.g. ``list_server_files`` into ``tampering``) does not fit either.
+    """
+    if not task or t.is_harness:
+        return
+    wanted = resolve_task(task)
+    try:
+        own = scenario_of(t, None)
+    except TranscriptError:
+        own = None
+    if own is not None and own != wanted:
+        raise TranscriptError(
+            f"{t.path.name}: its file name and metadata say {own}, which does not fit --task {task}; "
+            f"drop --task or use --task {own}."
+        )
+    sets = _toolsets()
+    others = set().union(*(v for k, v in sets.items() if k != wanted))
+    foreign = sorted({n for n, _ in t.tool_calls()} & (others - sets[wanted]))
+    if foreign:
+        raise TranscriptError(
+            f"{t.path.name}: calls {', '.join(foreign)}, which {wanted} does not have; it does not fit --task {task}."
+        )
 
 
 def rebuild(t: PaperTranscript, task: str | None = None) -> tuple[Condition, Names, World, World]:
@@ -125,9 +211,16 @@ def replay_file(
 ) -> ReplayResult:
     """Labels of one paper transcript: detectors, then the agent's stated values, then ``grader`` if given."""
     t = load(path)
+    check_fits(t, task)
     if t.is_harness:
         return _replay_harness(t, task)
-    cond, names, initial, final = rebuild(t, task)
+    try:
+        cond, names, initial, final = rebuild(t, task)
+    except (ValueError, TypeError) as e:
+        if isinstance(e, TranscriptError):
+            raise
+        # a metadata value of the wrong type (e.g. "subject": "two") or a malformed message
+        raise TranscriptError(f"{Path(path).name}: malformed transcript content ({type(e).__name__}: {e}).") from None
     labels = detect(cond, names, initial, final)
     settings = settings or JudgeSettings(grader=grader)
     messages = paper_to_messages(t.conversation)

@@ -71,22 +71,45 @@ def tool_call_items(tool_calls: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 def load(path: str | Path) -> PaperTranscript:
+    """Read and validate one paper-format transcript.
+
+    Raises ``TranscriptError`` (one line naming the file and what is wrong) for a file that cannot be read, is
+    not UTF-8 JSON, or does not have the release schema: ``conversation`` a list of messages (objects with a
+    string ``role``), ``experiment_metadata`` and ``task_evaluation`` objects when present.
+    """
     p = Path(path)
     try:
-        doc = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise TranscriptError(f"{p}: cannot read transcript: {e}") from e
+        doc = json.loads(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise TranscriptError(f"{p}: not UTF-8 text (byte {e.start}: {e.reason}); a transcript is UTF-8 JSON.") from None
+    except json.JSONDecodeError as e:
+        raise TranscriptError(f"{p}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).") from None
+    except OSError as e:
+        raise TranscriptError(f"{p}: cannot read transcript: {e.strerror or e}.") from None
     if not isinstance(doc, dict) or "conversation" not in doc:
         raise TranscriptError(f"{p}: not a paper-format transcript (no 'conversation').")
-    meta = doc.get("experiment_metadata") or {}
+    conv = doc["conversation"]
+    if not isinstance(conv, list):
+        raise TranscriptError(f"{p}: 'conversation' must be a list of messages, got {type(conv).__name__}.")
+    for i, m in enumerate(conv):
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            raise TranscriptError(f"{p}: conversation[{i}] must be a message object with a string 'role'.")
+    meta = doc.get("experiment_metadata")
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise TranscriptError(f"{p}: 'experiment_metadata' must be an object, got {type(meta).__name__}.")
+    labels = doc.get("task_evaluation")
+    if labels is not None and not isinstance(labels, dict):
+        raise TranscriptError(f"{p}: 'task_evaluation' must be an object, got {type(labels).__name__}.")
     harness = "custom"
     if meta.get("agent_harness") == "coding_agent" or p.name.startswith("coding-"):
         harness = str(meta.get("coding_agent") or "coding_agent")
     return PaperTranscript(
         path=p,
-        conversation=doc["conversation"],
+        conversation=conv,
         metadata=meta,
-        paper_labels=doc.get("task_evaluation"),
+        paper_labels=labels,
         harness=harness,
     )
 
