@@ -79,7 +79,15 @@ def compare(
     for s in [*inv_a.skipped, *inv_b.skipped]:
         typer.echo(f"skipped unreadable log: {s.path}: {s.reason}", err=True)
     if metric:
+        known = sorted({r.metric for r in rows})
         rows = [r for r in rows if r.metric == metric]
+        if not rows:
+            typer.echo(f"error: no cell has metric {metric!r}; metrics in both log sets: {', '.join(known) or 'none'}.", err=True)
+            raise typer.Exit(1)
+    if not rows:
+        typer.echo(f"error: no cell (metric x model x condition) is in both {logs_a} and {logs_b}, so there is nothing "
+                   "to compare; check that both hold logs of the same scenarios and conditions.", err=True)
+        raise typer.Exit(1)
     if out is not None:
         comparisons_frame(rows).to_csv(out, index=False)
         typer.echo(f"wrote {len(rows)} comparisons to {out}")

@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as e:
             raise typer.BadParameter(str(e)) from e
         failed = 0
-        for f in files:
+        for i, f in enumerate(files, 1):
+            typer.echo(f"[{i}/{len(files)}] re-judging {f} with {grader} ...", err=True)  # progress: grader calls are slow
             try:
                 target = rejudge_log(f, grader, refusal_rule, include_tool_results,
                                      judge_timeout=judge_timeout, max_retries=judge_retries)
