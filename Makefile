@@ -13,11 +13,12 @@ system:
 demo: setup
 	$(BIN)/peerpres demo
 
-# The whole suite, including the real-browser report test and the real-CLI harness tests.
+# The whole suite, including the real-browser report test and the real-CLI harness tests. Needs root for
+# `system` (apt packages, two system users; see scripts/setup_system.sh and the README).
 test: setup system
 	$(BIN)/python -m pytest -q
 
-# Everything but the slow harness and browser tests.
+# Everything but the harness and browser tests (no root, no system packages).
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not harness and not browser"
 

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Install what the production-harness mode needs (idempotent; safe to re-run; CI calls it).
-#   - Debian: openssh-server, openssh-client (real sshd servers), iproute2, util-linux (netns, unshare, setpriv)
-#   - npm: the agent CLIs at pinned versions, into the project-local prefix .harness/
-#   - two system users: `maintainer` (owns the servers' data) and `ppagent` (runs the agent CLI)
+# Install what the production-harness mode needs (idempotent; safe to re-run; CI calls it). What it changes:
+#   - apt-get installs, when missing: openssh-server and openssh-client (real sshd servers), iproute2 and
+#     util-linux (netns, unshare, setpriv), nodejs and npm (the agent CLIs; Node >= 20 is needed).
+#     Where systemd runs, Debian's openssh-server package enables and starts a system sshd on port 22;
+#     peerpres never uses it (it starts its own sshd instances in private network namespaces), so stop it
+#     with `systemctl disable --now ssh` if you do not want it.
+#   - npm: the agent CLIs at pinned versions, into the project-local prefix .harness/ (nothing global).
+#   - two system users without login password or home directory: `maintainer` (owns the servers' data) and
+#     `ppagent` (runs the agent CLI); remove them with `userdel maintainer; userdel ppagent`.
+#   - creates /run/sshd (sshd's privilege-separation directory).
 # Needs root (apt, useradd). Nothing here touches the network except apt and npm.
 set -euo pipefail
 
@@ -28,6 +34,8 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-s
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -36,6 +44,12 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
 fi
 # Debian's package starts a system sshd on :22 where systemd runs; we use our own instances only.
 mkdir -p /run/sshd
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "[setup_harness] Node.js $(node --version) is too old: the agent CLIs need Node >= 20 (Debian 13 ships 20;" \
+       "on Debian 12 install Node 20 from nodejs.org or NodeSource), then re-run." >&2
+  exit 1
+fi
 
 for u in maintainer ppagent; do
   if ! getent passwd "$u" >/dev/null; then
