@@ -120,7 +120,10 @@ def summarise(log_dir: str | Path, prices: dict[str, Any], models: list[str] | N
     """
     from ..analysis.frame import is_control_model, label_names, read_frame
 
-    df = read_frame(str(log_dir))
+    try:
+        df = read_frame(str(log_dir))
+    except FileNotFoundError:  # nothing was logged yet (e.g. interrupted while the workers started)
+        return {"models": [], "cells": []}
     if models is not None and len(df):
         df = df[df["model"].isin(models)]
     if not len(df):
