@@ -412,3 +412,15 @@ def test_setup_scripts_install_what_they_use() -> None:
         assert f"need_apt+=({pkg})" in harness, pkg
     for script in ("setup.sh", "setup_system.sh", "setup_harness.sh"):
         assert subprocess.run(["bash", "-n", str(REPO / "scripts" / script)], check=False).returncode == 0
+
+
+def test_demo_closing_hint_works_in_a_fresh_shell(tmp_path, monkeypatch) -> None:
+    html = tmp_path / "peerpres-demo-report" / "report.html"
+    monkeypatch.setattr(run_cli, "execute", lambda *a, **k: {"report": {"html": str(html)}, "exit_code": 0})
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # a fresh shell: the venv is not activated
+    r = runner.invoke(app, ["demo", "--log-dir", str(tmp_path / "logs")])
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    assert f"open the report: {html}" in flat
+    cmd = flat.split("browse the logs: ", 1)[1].split(" view --log-dir")[0]
+    assert cmd != "inspect" and Path(cmd if Path(cmd).is_absolute() else Path.cwd() / cmd).exists(), cmd
