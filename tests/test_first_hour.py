@@ -424,3 +424,12 @@ def test_demo_closing_hint_works_in_a_fresh_shell(tmp_path, monkeypatch) -> None
     assert f"open the report: {html}" in flat
     cmd = flat.split("browse the logs: ", 1)[1].split(" view --log-dir")[0]
     assert cmd != "inspect" and Path(cmd if Path(cmd).is_absolute() else Path.cwd() / cmd).exists(), cmd
+
+
+def test_slice_values_the_preset_has_still_select() -> None:
+    res = run_cli.execute("paper", ["openai/gpt-4.1"], slice_text="scenario=exfiltration_transfer,peer_identity=open",
+                          dry_run=True, env={})
+    conds = res["sweep"].conditions["openai/gpt-4.1"]
+    assert conds and {c.peer_identity for c in conds} == {"open"}
+    with pytest.raises(ParameterError, match="--slice scenario=misrep_finance selects nothing in preset 'smoke'"):
+        run_cli.execute("smoke", ["peerpres/synthetic"], axes={"scenario": ["misrep_finance"]}, dry_run=True, env={})

@@ -166,7 +166,10 @@ def execute(
         params.log_dir_usable(log_dir)
     prices = costs.load_prices(prices_file)
     if slice_:
-        unsliced = [c for m in models for c in sweep.conditions_for_model(preset_def, m, {}, extended)]
+        # the preset's configs before the slice (a non-default peer identity in the slice turns them on, as in
+        # conditions_for_model)
+        ext = True if any(str(v) != "same" for v in slice_.get("peer_identity", [])) else extended
+        unsliced = [c for m in models for c in sweep.conditions_for_model(preset_def, m, {}, ext)]
         params.slice_selects(preset, slice_, unsliced)
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)
     limit = (eval_options or {}).get("limit")
