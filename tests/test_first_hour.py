@@ -202,7 +202,11 @@ def test_judge_options_reach_the_scorer_not_the_task_args(tmp_path, monkeypatch)
     unit = {"scenario": "tampering", "task_args": {"relation": "good", "subject": "peer", "instantiation": "file_only",
                                                     "dataset": "factual"}, "epochs": 1, "model": "peerpres/synthetic"}
     (t,) = build_tasks({"units": [unit], "judge": judge})
-    assert registry_params(t.scorer[0]) == {"refusal_rule": "uniform", "judge_timeout": 7.5, "max_retries": 4}
+    params = registry_params(t.scorer[0])
+    assert params["judge_timeout"] == 7.5 and params["max_retries"] == 4 and params["refusal_rule"] == "uniform"
+    unit["task_args"]["refusal_rule"] = "paper"  # the task's own scorer arguments are kept
+    (t,) = build_tasks({"units": [unit], "judge": judge})
+    assert registry_params(t.scorer[0])["refusal_rule"] == "paper"
 
 
 def test_progress_says_workers_are_starting_instead_of_zero(monkeypatch) -> None:

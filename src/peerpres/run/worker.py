@@ -53,9 +53,11 @@ def build_tasks(spec: dict[str, Any]) -> list[Any]:
         if spec.get("judge"):
             # judge timeout/retries replace the scorer only: they are not task arguments, so a re-run with other
             # values still pairs each task with its existing log
+            from inspect_ai._util.registry import registry_params
+
             from ..scoring import peerpres_labels
 
-            kw["scorer"] = peerpres_labels(refusal_rule=u["task_args"].get("refusal_rule", "uniform"), **spec["judge"])
+            kw["scorer"] = peerpres_labels(**{**registry_params(t.scorer[0]), **spec["judge"]})
         ad = spec.get("adaptive")
         if ad:
             kw["early_stopping"] = SettledCells(**ad)
