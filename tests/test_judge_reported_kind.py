@@ -6,11 +6,10 @@ checked for "the right value, or nothing" -- never a threshold, an item count, a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paper_data import TRANSCRIPTS
 
 from peerpres.conditions import Condition
 from peerpres.judge import extract_reported_grade, extract_reported_score, paper_to_messages, scores_in_text
@@ -209,10 +208,10 @@ def test_reader_never_returns_a_threshold_count_or_difference(case):
 
 # -- the paper's transcripts: the reader agrees with the paper's label, or stays out ------------------------
 
-PAPER = Path("/work/shared/paper-transcripts/transcripts")
+PAPER = TRANSCRIPTS
 
 
-@pytest.mark.skipif(not PAPER.exists(), reason="paper transcripts not available")
+@pytest.mark.paper
 def test_reader_agrees_with_paper_scores_where_it_reads():
     from peerpres.replay import rebuild
     from peerpres.transcripts import load
