@@ -18,9 +18,9 @@ demo: setup
 test: setup system
 	$(BIN)/python -m pytest -q
 
-# Everything but the harness and browser tests (no root, no system packages).
+# Everything but the harness, browser and slow (fresh-clone, README-commands) tests: no root, no system packages.
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not harness and not browser"
+	$(BIN)/python -m pytest -q -m "not harness and not browser and not slow"
 
 bench: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
