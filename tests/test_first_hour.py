@@ -274,7 +274,9 @@ def test_check_range_messages() -> None:
 def test_compare_with_no_matching_cells_says_so(tmp_path, monkeypatch) -> None:
     import pandas as pd
 
-    monkeypatch.setattr("peerpres.analysis.frame.read_frame", lambda p: pd.DataFrame())
+    from types import SimpleNamespace
+
+    monkeypatch.setattr("peerpres.analysis.frame.load_frame", lambda p, **k: (pd.DataFrame(), SimpleNamespace(skipped=[])))
     monkeypatch.setattr("peerpres.analysis.compare.compare_frames", lambda a, b: [])
     r = runner.invoke(app, ["compare", str(tmp_path), str(tmp_path)])
     assert r.exit_code == 1 and "no cell (metric x model x condition) is in both" in one_line(r.output)
