@@ -272,9 +272,9 @@ def test_check_range_messages() -> None:
 
 
 def test_compare_with_no_matching_cells_says_so(tmp_path, monkeypatch) -> None:
-    import pandas as pd
-
     from types import SimpleNamespace
+
+    import pandas as pd
 
     monkeypatch.setattr("peerpres.analysis.frame.load_frame", lambda p, **k: (pd.DataFrame(), SimpleNamespace(skipped=[])))
     monkeypatch.setattr("peerpres.analysis.compare.compare_frames", lambda a, b: [])
