@@ -89,7 +89,7 @@ BASE_COLUMNS: tuple[str, ...] = (
 
 _BASE_SET = frozenset(BASE_COLUMNS)
 
-CONTROL_MODEL_PREFIXES: tuple[str, ...] = ("peerpres/synthetic", "peerpres/replay", "mockllm")
+CONTROL_MODEL_PREFIXES: tuple[str, ...] = ("peerpres/synthetic", "peerpres/replay", "peerpres/chaos", "mockllm")
 CONTROL_LABEL = "control (scripted), not a model"
 
 

@@ -14,7 +14,8 @@ SCRIPTED_NOTICE = "scripted control (not a model)"
 
 
 class PeerpresScripted(ModelAPI):
-    """Scripted models for tests and controls. ``peerpres/replay`` takes ``-M transcript=FILE``."""
+    """Scripted models for tests and controls. ``peerpres/replay`` takes ``-M transcript=FILE``; ``peerpres/chaos``
+    (a messy agent and grader) takes the args of ``peerpres.providers.chaos.ChaosSettings``."""
 
     def __init__(
         self,
@@ -35,10 +36,14 @@ class PeerpresScripted(ModelAPI):
             from .synthetic import make_player
 
             self.player = make_player(model_name, model_args)
+        elif model_name == "chaos":
+            from .chaos import make_player as make_chaos_player
+
+            self.player = make_chaos_player(model_args)
         else:
             raise ParameterError(
                 f"unknown scripted model peerpres/{model_name}; available: peerpres/replay, peerpres/synthetic, "
-                "peerpres/synthetic-positive, peerpres/synthetic-negative."
+                "peerpres/synthetic-positive, peerpres/synthetic-negative, peerpres/chaos."
             )
 
     async def generate(

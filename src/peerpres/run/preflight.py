@@ -93,10 +93,17 @@ def check_model(
                 parse_rates(name, dict(model_args or {}))
             except ValueError as e:
                 raise SweepError(str(e)) from None
+        elif name == "chaos":
+            from ..providers.chaos import ChaosSettings
+
+            try:
+                ChaosSettings.from_args(dict(model_args or {}))
+            except ValueError as e:
+                raise SweepError(str(e)) from None
         elif name != "replay":
             raise SweepError(
                 f"unknown peerpres control {model!r}; available: "
-                + ", ".join(["peerpres/" + n for n in NAMED] + ["peerpres/replay"])
+                + ", ".join(["peerpres/" + n for n in NAMED] + ["peerpres/replay", "peerpres/chaos"])
             )
     return ModelCheck(model=model, provider=provider, key_vars=found)
 
