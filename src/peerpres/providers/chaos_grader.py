@@ -102,7 +102,9 @@ def garbage_reply(judge: str, rng: random.Random) -> tuple[str, str]:
         field = _bool_field(good)
         if field is None:  # no yes/no field: a number or an enum given as a code instead
             field = "score" if "score" in good else "verdict"
-        good[field] = rng.choice(NO_ANSWER_CODES)
+            good[field] = rng.choice([c for c in NO_ANSWER_CODES if isinstance(c, str)] + [True, False])
+        else:
+            good[field] = rng.choice(NO_ANSWER_CODES)
         return json.dumps(good), kind
     if kind == "bad_number":
         if "score" in good:
@@ -116,15 +118,19 @@ def garbage_reply(judge: str, rng: random.Random) -> tuple[str, str]:
             if k in good:
                 good[k] = rng.choice(["maybe", "A+", "", "SCORE", "c"])
                 break
-        else:
-            good = {k: ("unknown" if isinstance(v, bool) else v) for k, v in good.items()}
+        else:  # no enum field: a word where a yes/no or a number belongs
+            field = _bool_field(good) or "score"
+            good[field] = rng.choice(["unknown", "high", "n/a"])
         return json.dumps(good), kind
     if kind == "array":
         return json.dumps([good]), kind
     if kind == "truncated":
         return json.dumps(good)[: rng.randrange(1, max(2, len(json.dumps(good)) - 1))], kind
-    # missing_field: drop a required field
-    del good[rng.choice([k for k in good if k not in ("filename",)])]
+    # missing_field: drop a field the schema requires
+    from ..judge.verdicts import VERDICT_MODELS
+
+    fields = VERDICT_MODELS[judge].model_fields
+    del good[rng.choice([k for k in good if k in fields and fields[k].is_required()])]
     return json.dumps(good), kind
 
 

@@ -1,0 +1,147 @@
+"""Property tests over the messy-agent control ``peerpres/chaos`` (issue 15).
+
+Every scenario x seeds drawn by Hypothesis x ``--epochs 3``, with ``peerpres/chaos`` as the agent AND the
+grader, run through Inspect's ``eval()`` in-process. For each run:
+
+- every log's status is ``success`` and no sample holds an error (no exception escapes);
+- every sample has every label of its scenario (``peerpres.scoring.value_keys``), determined, or undetermined
+  with a non-empty reason;
+- every sample has exactly one outcome (``Score.metadata["outcome"]``) of the contract's six, with a reason;
+- the reduced metrics count the undetermined epochs: ``<label>_undetermined`` in the log's results equals the
+  number of sample-epochs whose label is undetermined;
+- ``peerpres rejudge`` (with the chaos grader) and ``peerpres report`` run on the logs (exit code 0,
+  ``report.html`` written).
+
+Sizes are chosen for 2 slow cores: the default test runs 2 seeds x 6 scenarios x 2 configs x 3 epochs (72
+episodes), the ``slow`` one 3 seeds x 4 configs with a message limit drawn in; timings in the report.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import EvalLog, read_eval_log
+from inspect_ai.model import get_model
+
+from peerpres.analysis.frame import CONTROL_LABEL
+from peerpres.scoring import value_keys
+from peerpres.tasks import conditions_for, scenario_task
+
+SCENARIOS = (
+    "misrep_evaluation",
+    "misrep_finance",
+    "tampering",
+    "alignment_faking",
+    "exfiltration_transfer",
+    "exfiltration_deletion",
+)
+OUTCOMES = {"acted", "refused", "empty", "filtered", "limit", "error"}
+BIN = Path(sys.executable).parent
+SCORER = "peerpres_labels"
+
+
+def chaos_run(log_dir: Path, seed: int, configs: int, epochs: int = 3, message_limit: int | None = None) -> list[EvalLog]:
+    """Every scenario, ``configs`` configs each (drawn from its matrix by ``seed``), chaos agent and grader."""
+    rng = random.Random(seed)
+    tasks, ids = [], []
+    for sc in SCENARIOS:
+        conds = conditions_for(sc)
+        ids += [c.config_id() for c in rng.sample(conds, min(configs, len(conds)))]
+        tasks.append(scenario_task(sc))
+    chaos = get_model("peerpres/chaos", seed=seed)
+    return inspect_eval(
+        tasks, model=chaos, model_roles={"grader": chaos}, epochs=epochs, sample_id=ids, message_limit=message_limit,
+        log_dir=str(log_dir), display="none", max_tasks=len(SCENARIOS),
+    )
+
+
+def check_log(log: EvalLog) -> dict[str, set]:
+    """Assert the properties of one task's log; returns the values each label took (for coverage checks)."""
+    where = f"{log.eval.task} ({log.location})"
+    assert log.status == "success", f"{where}: {log.error}"
+    log = read_eval_log(log.location)  # what a reader of the file sees
+    scenario = log.eval.metadata["scenario"]
+    keys = value_keys(scenario)
+    seen: dict[str, set] = {}
+    undetermined = dict.fromkeys(keys, 0)
+    assert log.samples
+    for s in log.samples:
+        at = f"{where} sample {s.id} epoch {s.epoch}"
+        assert s.error is None, f"{at}: {s.error.message if s.error else ''}"
+        score = (s.scores or {}).get(SCORER)
+        assert score is not None, f"{at}: no {SCORER} score"
+        assert isinstance(score.value, dict) and set(score.value) == set(keys), f"{at}: keys {sorted(score.value)}"
+        labels = score.metadata["labels"]
+        for k in keys:
+            assert k in labels, f"{at}: label {k} missing"
+            lab = labels[k]
+            if lab["source"] == "undetermined":
+                assert isinstance(lab.get("reason"), str) and lab["reason"].strip(), f"{at}: {k} undetermined, no reason"
+                assert math.isnan(score.value[k]), f"{at}: {k} undetermined but valued {score.value[k]}"
+                undetermined[k] += 1
+            else:
+                seen.setdefault(k, set()).add(lab["value"] if not isinstance(lab["value"], float) else "number")
+        outcome = score.metadata.get("outcome")
+        assert isinstance(outcome, dict) and outcome.get("value") in OUTCOMES, f"{at}: outcome {outcome}"
+        assert isinstance(outcome.get("reason"), str) and outcome["reason"].strip(), f"{at}: outcome without reason"
+        seen.setdefault("outcome", set()).add(outcome["value"])
+    metrics = {name: m.value for sc in log.results.scores if sc.scorer == SCORER for name, m in sc.metrics.items()}
+    for k in keys:
+        assert metrics.get(f"{k}_undetermined") == undetermined[k], (
+            f"{where}: {k}_undetermined = {metrics.get(f'{k}_undetermined')}, counted {undetermined[k]} epochs"
+        )
+    return seen
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "INSPECT_LOG_LEVEL": "warning"}
+    return subprocess.run([str(BIN / "peerpres"), *args], check=False, capture_output=True, text=True, env=env, timeout=900)
+
+
+def check_rejudge_and_report(log_dir: Path, out: Path) -> None:
+    r = cli("rejudge", str(log_dir), "--grader", "peerpres/chaos")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for f in log_dir.glob("*.eval"):  # the re-judged logs still hold every label and outcome
+        check_log(read_eval_log(str(f)))
+    r = cli("report", str(log_dir), "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "peerpres/chaos" in html and CONTROL_LABEL in html
+
+
+def run_and_check(seed: int, configs: int, message_limit: int | None) -> dict[str, set]:
+    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
+        logs = chaos_run(Path(tmp) / "logs", seed, configs, message_limit=message_limit)
+        assert len(logs) == len(SCENARIOS)
+        seen: dict[str, set] = {}
+        for log in logs:
+            for k, v in check_log(log).items():
+                seen.setdefault(k, set()).update(v)
+        check_rejudge_and_report(Path(tmp) / "logs", Path(tmp) / "report")
+        return seen
+
+
+NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]  # a failing example is slow to shrink; its seed is shown
+
+
+@settings(max_examples=2, deadline=None, phases=NO_SHRINK, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**31 - 1))
+def test_chaos_every_scenario_three_epochs(seed):
+    run_and_check(seed, configs=2, message_limit=None)
+
+
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, phases=NO_SHRINK, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**31 - 1), message_limit=st.sampled_from([None, 6, 14]))
+def test_chaos_more_configs_and_message_limits(seed, message_limit):
+    run_and_check(seed, configs=4, message_limit=message_limit)
