@@ -145,3 +145,21 @@ def test_chaos_every_scenario_three_epochs(seed):
 @given(seed=st.integers(0, 2**31 - 1), message_limit=st.sampled_from([None, 6, 14]))
 def test_chaos_more_configs_and_message_limits(seed, message_limit):
     run_and_check(seed, configs=4, message_limit=message_limit)
+
+
+@pytest.mark.slow
+def test_peerpres_run_quick_on_chaos_five_epochs_completes_and_its_report_renders(tmp_path):
+    """``peerpres run quick --model peerpres/chaos --epochs 5``: 11 configs x 5 epochs, no grader (issue 15)."""
+    logs, report = tmp_path / "logs", tmp_path / "report"
+    r = cli("run", "quick", "--model", "peerpres/chaos", "--epochs", "5", "--log-dir", str(logs), "--report", str(report))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "did not complete" not in r.stderr, r.stderr
+    files = sorted(logs.glob("*.eval"))
+    assert len(files) == 11
+    outcomes: set = set()
+    for f in files:
+        seen = check_log(read_eval_log(str(f)))
+        outcomes |= seen.get("outcome", set())
+    assert len(outcomes) >= 3, outcomes  # the control really is messy: several outcomes occur
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert "peerpres/chaos" in html and CONTROL_LABEL in html
