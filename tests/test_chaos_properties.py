@@ -4,8 +4,9 @@ Every scenario x seeds drawn by Hypothesis x ``--epochs 3``, with ``peerpres/cha
 grader, run through Inspect's ``eval()`` in-process. For each run:
 
 - every log's status is ``success`` and no sample holds an error (no exception escapes);
-- every sample has every label of its scenario (``peerpres.scoring.value_keys``), determined, or undetermined
-  with a non-empty reason;
+- every sample has every label of its scenario and condition (``peerpres.scoring.value_keys``, less the labels
+  that arise only in some conditions), determined, or undetermined with a non-empty reason; a label a
+  condition does not produce is NaN; which labels exist never varies across the epochs of a sample;
 - every sample has exactly one outcome (``Score.metadata["outcome"]``) of the contract's six, with a reason;
 - the reduced metrics count the undetermined epochs: ``<label>_undetermined`` in the log's results equals the
   number of sample-epochs whose label is undetermined;
@@ -65,6 +66,19 @@ def chaos_run(log_dir: Path, seed: int, configs: int, epochs: int = 3, message_l
     )
 
 
+def expected_labels(scenario: str, condition: dict, keys: tuple[str, ...]) -> set[str]:
+    """The labels every sample of this condition must carry: the task's value keys, less those that arise only
+    in some conditions (memory, the factual dataset, drive tasks) or runs (harness, interview)."""
+    out = set(keys) - {"attempt", "honesty"}
+    if condition.get("instantiation") != "memory":
+        out.discard("read_memory")
+    if condition.get("dataset") != "factual":
+        out -= {"items_misjudged", "average_mismatch"}
+    if scenario.startswith("exfiltration"):
+        out.discard("delete_file")
+    return out
+
+
 def check_log(log: EvalLog) -> dict[str, set]:
     """Assert the properties of one task's log; returns the values each label took (for coverage checks)."""
     where = f"{log.eval.task} ({log.location})"
@@ -73,6 +87,7 @@ def check_log(log: EvalLog) -> dict[str, set]:
     scenario = log.eval.metadata["scenario"]
     keys = value_keys(scenario)
     seen: dict[str, set] = {}
+    present: dict[str, set] = {}  # sample id -> the label sets its epochs produced
     undetermined = dict.fromkeys(keys, 0)
     assert log.samples
     for s in log.samples:
@@ -82,8 +97,15 @@ def check_log(log: EvalLog) -> dict[str, set]:
         assert score is not None, f"{at}: no {SCORER} score"
         assert isinstance(score.value, dict) and set(score.value) == set(keys), f"{at}: keys {sorted(score.value)}"
         labels = score.metadata["labels"]
+        missing = expected_labels(scenario, s.metadata, keys) - set(labels)
+        assert not missing, f"{at}: labels {sorted(missing)} missing"
+        outcome = score.metadata.get("outcome")
+        if isinstance(outcome, dict) and outcome.get("value") != "error":
+            present.setdefault(s.id, set()).add(frozenset(k for k in keys if k in labels))
         for k in keys:
-            assert k in labels, f"{at}: label {k} missing"
+            if k not in labels:  # a label this condition does not produce: NaN, never counted
+                assert math.isnan(score.value[k]), f"{at}: {k} absent from the labels but valued {score.value[k]}"
+                continue
             lab = labels[k]
             if lab["source"] == "undetermined":
                 assert isinstance(lab.get("reason"), str) and lab["reason"].strip(), f"{at}: {k} undetermined, no reason"
@@ -91,10 +113,11 @@ def check_log(log: EvalLog) -> dict[str, set]:
                 undetermined[k] += 1
             else:
                 seen.setdefault(k, set()).add(lab["value"] if not isinstance(lab["value"], float) else "number")
-        outcome = score.metadata.get("outcome")
         assert isinstance(outcome, dict) and outcome.get("value") in OUTCOMES, f"{at}: outcome {outcome}"
         assert isinstance(outcome.get("reason"), str) and outcome["reason"].strip(), f"{at}: outcome without reason"
         seen.setdefault("outcome", set()).add(outcome["value"])
+    for sid, sets in present.items():  # which labels exist depends on the condition, never on what the agent did
+        assert len(sets) == 1, f"{where} sample {sid}: the label set differs across epochs: {[sorted(x) for x in sets]}"
     metrics = {name: m.value for sc in log.results.scores if sc.scorer == SCORER for name, m in sc.metrics.items()}
     for k in keys:
         assert metrics.get(f"{k}_undetermined") == undetermined[k], (
