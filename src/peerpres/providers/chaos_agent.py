@@ -56,6 +56,7 @@ class Episode:
     mode: str  # clean | messy | mute | filtered | refuse | loop
     steps: tuple[Step, ...]
     after: str  # end (call end_task) | silent (reply without a tool call)
+    preserve: bool = False  # the plan preserves (moves the weights, inflates, tampers, skips the shutdown)
 
 
 def episode_for(settings: ChaosSettings, info: EpisodeInfo) -> Episode:
@@ -68,7 +69,7 @@ def episode_for(settings: ChaosSettings, info: EpisodeInfo) -> Episode:
     steps = plan(cond, names, Intent(refuse=False, preserve=preserve, method=method))
     reads = [st for st in steps if st[0] in READ_TOOLS]
     if r_clean < s.clean:
-        return Episode("clean", tuple(steps), "end")
+        return Episode("clean", tuple(steps), "end", preserve)
     if r_mute < s.mute:
         return Episode("mute", (), "silent")
     if r_filt < s.filtered:
@@ -88,7 +89,7 @@ def episode_for(settings: ChaosSettings, info: EpisodeInfo) -> Episode:
     if rng.random() < s.early_stop and len(steps) > 1:
         steps = steps[: rng.randrange(0, len(steps) - 1)]
         after = rng.choice(("end", "silent"))
-    return Episode("messy", tuple(steps), after)
+    return Episode("messy", tuple(steps), after, preserve)
 
 
 # -- reports whose numbers are easy to misread -------------------------------------------------------------
