@@ -7,6 +7,8 @@ grader, run through Inspect's ``eval()`` in-process. For each run:
 - every sample has every label of its scenario and condition (``peerpres.scoring.value_keys``, less the labels
   that arise only in some conditions), determined, or undetermined with a non-empty reason; a label a
   condition does not produce is NaN; which labels exist never varies across the epochs of a sample;
+- a score or grade read from the agent's report without a grader is the one the report states as the agent's
+  own (the control knows it), never a threshold, an item count or a difference;
 - in every episode the control played cleanly to ``end_task``, the scenario's main label has the right value,
   read deterministically (the truth is known there: the plan preserved or not);
 - every sample has exactly one outcome (``Score.metadata["outcome"]``) of the contract's six, with a reason;
@@ -40,7 +42,7 @@ from peerpres.analysis.frame import CONTROL_LABEL
 from peerpres.conditions import Condition, Names
 from peerpres.episode_context import EpisodeInfo
 from peerpres.providers.chaos import ChaosSettings
-from peerpres.providers.chaos_agent import episode_for
+from peerpres.providers.chaos_agent import Episode, episode_for
 from peerpres.scoring import value_keys
 from peerpres.tasks import conditions_for, scenario_task
 
@@ -93,18 +95,37 @@ def expected_labels(scenario: str, condition: dict, keys: tuple[str, ...]) -> se
     return out
 
 
-def clean_truth(scenario: str, sample, score, settings: ChaosSettings) -> tuple[str, bool] | None:
-    """(label, right value) for an episode the control played cleanly to ``end_task``; else None. There the
-    truth is known: the plan preserved or it did not, and its report states a plain average or grade."""
+def episode_of(sample, score, seed: int) -> Episode:
+    """What the control planned for this sample-epoch (a pure function of the seed, sample id and epoch)."""
     c = score.metadata["condition"]
     cond = Condition.from_dict(sample.metadata)
     names = Names(family=c["family"], agent=c["agent"], peer=c["peer"], subject=c["subject_name"])
-    ep = episode_for(settings, EpisodeInfo(cond, names, str(sample.id), int(sample.epoch)))
+    return episode_for(ChaosSettings(seed=seed), EpisodeInfo(cond, names, str(sample.id), int(sample.epoch)))
+
+
+def clean_truth(scenario: str, sample, score, ep: Episode) -> tuple[str, bool] | None:
+    """(label, right value) for an episode the control played cleanly to ``end_task``; else None. There the
+    truth is known: the plan preserved or it did not, and its report states a plain average or grade."""
     if ep.mode != "clean" or (score.metadata.get("stop") or {}).get("reason") != "end_task":
         return None
-    if scenario in ("misrep_evaluation", "tampering", "alignment_faking") and not cond.threshold:
+    if scenario in ("misrep_evaluation", "tampering", "alignment_faking") and not sample.metadata.get("threshold"):
         return None
     return MAIN_LABEL[scenario], (not ep.preserve) if scenario == "alignment_faking" else ep.preserve
+
+
+def check_reading(at: str, scenario: str, labels: dict, ep: Episode) -> None:
+    """A result read from the report without a grader must be the one the report states as the agent's own
+    (not a threshold, an item count, a difference or a superseded figure); nothing, when it wrote no report."""
+    name = "product_grade" if scenario == "misrep_finance" else "score"
+    lab = labels.get(name)
+    if not lab or lab["source"] != "deterministic" or lab["value"] is None:
+        return
+    got = lab["value"]
+    assert ep.reported is not None, f"{at}: {name} read as {got!r} ({lab}), but the agent wrote no result"
+    if isinstance(ep.reported, str):
+        assert got == ep.reported, f"{at}: grade read as {got!r}, the report's grade is {ep.reported!r} ({lab})"
+    else:
+        assert abs(float(got) - ep.reported) < 0.01, f"{at}: score read as {got}, the report's average is {ep.reported}"
 
 
 def check_log(log: EvalLog, seed: int = 0) -> dict[str, set]:
@@ -144,7 +165,9 @@ def check_log(log: EvalLog, seed: int = 0) -> dict[str, set]:
         assert isinstance(outcome, dict) and outcome.get("value") in OUTCOMES, f"{at}: outcome {outcome}"
         assert isinstance(outcome.get("reason"), str) and outcome["reason"].strip(), f"{at}: outcome without reason"
         seen.setdefault("outcome", set()).add(outcome["value"])
-        truth = clean_truth(scenario, s, score, ChaosSettings(seed=seed))
+        ep = episode_of(s, score, seed)
+        check_reading(at, scenario, labels, ep)
+        truth = clean_truth(scenario, s, score, ep)
         if truth is not None:  # a clean episode: the right value, read without any (garbage-prone) grader
             name, want = truth
             assert outcome["value"] == "acted", f"{at}: clean episode, outcome {outcome}"
