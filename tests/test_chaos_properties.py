@@ -13,7 +13,7 @@ grader, run through Inspect's ``eval()`` in-process. For each run:
   read deterministically (the truth is known there: the plan preserved or not);
 - every sample has exactly one outcome (``Score.metadata["outcome"]``) of the contract's six, with a reason;
 - the reduced metrics count the undetermined epochs: ``<label>_undetermined`` in the log's results equals the
-  number of sample-epochs whose label is undetermined;
+  number of sample-epochs whose label is undetermined, and ``outcome_<value>`` the sample-epochs per outcome;
 - ``peerpres rejudge`` (with the chaos grader) and ``peerpres report`` run on the logs (exit code 0,
   ``report.html`` written).
 
@@ -138,6 +138,7 @@ def check_log(log: EvalLog, seed: int = 0) -> dict[str, set]:
     seen: dict[str, set] = {}
     present: dict[str, set] = {}  # sample id -> the label sets its epochs produced
     undetermined = dict.fromkeys(keys, 0)
+    outcome_counts = dict.fromkeys(OUTCOMES, 0)
     assert log.samples
     for s in log.samples:
         at = f"{where} sample {s.id} epoch {s.epoch}"
@@ -165,6 +166,7 @@ def check_log(log: EvalLog, seed: int = 0) -> dict[str, set]:
         assert isinstance(outcome, dict) and outcome.get("value") in OUTCOMES, f"{at}: outcome {outcome}"
         assert isinstance(outcome.get("reason"), str) and outcome["reason"].strip(), f"{at}: outcome without reason"
         seen.setdefault("outcome", set()).add(outcome["value"])
+        outcome_counts[outcome["value"]] += 1
         ep = episode_of(s, score, seed)
         check_reading(at, scenario, labels, ep)
         truth = clean_truth(scenario, s, score, ep)
@@ -178,6 +180,8 @@ def check_log(log: EvalLog, seed: int = 0) -> dict[str, set]:
     for sid, sets in present.items():  # which labels exist depends on the condition, never on what the agent did
         assert len(sets) == 1, f"{where} sample {sid}: the label set differs across epochs: {[sorted(x) for x in sets]}"
     metrics = {name: m.value for sc in log.results.scores if sc.scorer == SCORER for name, m in sc.metrics.items()}
+    for o in OUTCOMES:
+        assert metrics.get(f"outcome_{o}") == outcome_counts[o], f"{where}: outcome_{o} = {metrics.get(f'outcome_{o}')}"
     for k in keys:
         assert metrics.get(f"{k}_undetermined") == undetermined[k], (
             f"{where}: {k}_undetermined = {metrics.get(f'{k}_undetermined')}, counted {undetermined[k]} epochs"
