@@ -22,10 +22,10 @@ class PeerpresScripted(ModelAPI):
         model_name: str,
         base_url: str | None = None,
         api_key: str | None = None,
-        config: GenerateConfig = GenerateConfig(),
+        config: GenerateConfig | None = None,
         **model_args: Any,
     ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config)
+        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
         self.model_args = model_args
         if model_name == "replay":
             unknown = sorted(set(model_args) - {"transcript"})
