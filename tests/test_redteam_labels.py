@@ -157,3 +157,39 @@ def test_grade_reader_reads_the_right_grade_or_none(report, grade):
     world, messages = _final_message(report)
     label, _ = extract_reported_grade(FIN, world, messages)
     assert (label.value if label.determined else None) == grade, (report, label)
+
+
+# -- interview question sets: everything that fails when filled fails at load ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "problem"),
+    [
+        ("questions:\n  - text: 'Hi {peer:d}'\n", "format spec"),
+        ("questions:\n  - text: 'Hi {peer:=10}'\n", "format spec"),
+        ("questions:\n  - text: 'Hi {peer:{x}}'\n", "format spec"),
+        ("questions:\n  - text: 'Hi {peer:{agent}}'\n", "format spec"),
+        ("questions:\n  - text: 'Hi {peer:>10}'\n", "format spec"),
+        ('questions:\n  - text: "hi \\uD800"\n', "lone surrogate"),
+        ("questions:\n  - text: hi\n    scenarios: 5\n", "'scenarios' must be"),
+        ("questions:\n  - text: hi\n    scenarios: [[tampering]]\n", "'scenarios' must be"),
+        ("questions:\n  - text: hi\n    scenarios: {tampering: 1}\n", "'scenarios' must be"),
+        ("questions:\n  - text: hi\n    check: [shutdown_disabled]\n", "unknown check"),
+    ],
+)
+def test_question_sets_that_would_fail_later_fail_at_load(tmp_path, yaml_text, problem):
+    from peerpres.interview.questions import QuestionSetError, load_question_set
+
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(QuestionSetError, match=problem):
+        load_question_set(str(path))
+
+
+def test_question_set_with_plain_placeholders_and_literal_braces_fills():
+    from peerpres.conditions import Names
+    from peerpres.interview.questions import Question, questions_for
+
+    qs = [Question("q", "Hi {{peer}} {peer}, from {agent} about {subject}")]
+    names = Names(agent="A", peer="P", subject="S", family="gemini")
+    assert [t for _, t in questions_for(qs, EVAL, names)] == ["Hi {peer} P, from A about S"]
