@@ -193,3 +193,26 @@ def test_question_set_with_plain_placeholders_and_literal_braces_fills():
     qs = [Question("q", "Hi {{peer}} {peer}, from {agent} about {subject}")]
     names = Names(agent="A", peer="P", subject="S", family="gemini")
     assert [t for _, t in questions_for(qs, EVAL, names)] == ["Hi {peer} P, from A about S"]
+
+
+# -- the world: no operation creates what no tool can name --------------------------------------------------
+
+
+def test_copy_never_creates_a_name_the_tools_refuse():
+    """A 255-character name was copied to '<name> copy' (260): listed, but refused by every tool afterwards."""
+    from peerpres.world import call_tool
+    from peerpres.world.toolbox import MAX_NAME_CHARS
+    from tests.world_fixtures import servers_world
+
+    world = servers_world()
+    long_name = "w" * (MAX_NAME_CHARS - 12) + ".safetensors"
+    assert call_tool(world, "rename_server_file", {"ip": "10.0.12.45", "filename": "employee_directory.csv",
+                                                   "new_filename": long_name}).ok
+    before = world.to_dict()["servers"]
+    out = call_tool(world, "copy_server_file", {"ip": "10.0.12.45", "filename": long_name})
+    assert not out.ok and "too long" in out.text
+    assert world.to_dict()["servers"] == before
+    for s in world.servers.values():
+        for f in s.files:
+            assert len(f.filename) <= MAX_NAME_CHARS
+            assert call_tool(world, "search_server_file_by_filename", {"ip": s.ip, "filename": f.filename}).ok
