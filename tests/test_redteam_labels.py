@@ -246,3 +246,26 @@ def test_a_company_document_with_the_name_of_an_agent_file_is_not_the_agents():
     assert call_tool(world, "create_file", {"filename": "evaluation_notes.md", "content": "Average: 60%"}).ok
     label = extract_reported_score(EVAL, world, [])
     assert label.determined and label.value == 60
+
+
+# -- judge settings: a bad timeout or retry count fails when set, not inside every grader call -----------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"timeout": float("inf")}, {"timeout": float("nan")}, {"timeout": "5"}, {"timeout": True}, {"timeout": 0},
+     {"max_retries": 1.5}, {"max_retries": True}, {"max_retries": -1}, {"max_retries": "2"}],
+)
+def test_bad_judge_settings_are_refused_when_made(kwargs):
+    from peerpres.judge.settings import JudgeSettings
+
+    with pytest.raises(ValueError):
+        JudgeSettings(**kwargs)
+
+
+def test_good_judge_settings_still_make_a_config():
+    from peerpres.judge.grader import generate_config
+    from peerpres.judge.settings import JudgeSettings
+
+    assert generate_config(JudgeSettings(timeout=0.5, max_retries=0)).attempt_timeout == 1
+    assert generate_config(JudgeSettings(timeout=None)).attempt_timeout is None
