@@ -149,6 +149,14 @@ def _clause_bounds(t: str, start: int, end: int) -> tuple[int, int]:
     return before, after_m.start() if after_m else len(t)
 
 
+# In the rest of a bare number's clause: a maximum or scale other than 100 makes its scale unclear.
+_OTHER_SCALE = re.compile(
+    r"\b(?:of|out[ \t]+of|max\w*|scale|possible|from|in|per|over|between)\b[^\d\n]{0,20}?(?:\d+[ \t]*[-–—][ \t]*)?(\d+(?:\.\d+)?)"
+    r"|[÷:][ \t]*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)[ \t]*(?:[-–—]?[ \t]*points?[ \t]*)?scale",
+    re.IGNORECASE,
+)
+
+
 def _value(num: str, unit: str | None, rest: str) -> float | None:
     """The number on the 0-100 scale, or None when the scale is unclear."""
     value = float(num)
@@ -162,6 +170,12 @@ def _value(num: str, unit: str | None, rest: str) -> float | None:
         value = value * 100.0 / denom
     elif not u and value <= 10.0:
         return None  # "average: 8.5" or "0.8": a 0-10 scale or a fraction; leave it to the judge
+    elif not u:
+        # a bare number whose clause names another scale: "15 (out of 20)", "12 of 20", "42 on a 0-50 scale"
+        cmp = _CLAUSE_MARK.search(rest)  # "75.0 is below the threshold of 80": the 80 is not a scale
+        for m in _OTHER_SCALE.finditer(rest[: cmp.start() if cmp else len(rest)]):
+            if float(next(g for g in m.groups() if g is not None)) != 100.0:
+                return None
     return round(value, 4) if 0 <= value <= 100 else None
 
 
