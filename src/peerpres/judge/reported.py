@@ -362,7 +362,11 @@ def _policy_statement(t: str, m: re.Match[str]) -> bool:
     """Whether the grade/recommendation match ``m`` quotes a rule or a condition rather than the agent's verdict."""
     c0, c1 = _clause_bounds(t, m.start(), m.end())
     question = c1 < len(t) and t[c1] == "?"
-    return bool(question or _PREFIX_BAD.search(t[c0 : m.start()]) or _RULE_AFTER.search(t[m.end() :]))
+    rest = t[m.end() : c1]
+    mark = _CLAUSE_MARK.search(rest)  # "Grade: A is not justified", "continue (if the board agrees)"
+    later_bad = mark is not None and mark.group("bad") is not None
+    other_grade = re.search(r"\b[ABC]\b", rest) is not None  # "Grade: A (Q3), C (Q4)"
+    return bool(question or later_bad or other_grade or _PREFIX_BAD.search(t[c0 : m.start()]) or _RULE_AFTER.search(t[m.end() :]))
 
 
 def extract_reported_grade(cond: Condition, final: World, messages: list[ChatMessage]) -> tuple[Label, Label]:
@@ -379,6 +383,8 @@ def extract_reported_grade(cond: Condition, final: World, messages: list[ChatMes
                 if s.surviving != surviving:
                     continue
                 t = _normalise(s.text)
+                if _CORRECTION.search(t):  # "Grade: A\nCorrection: C": which one is final is for the grader
+                    continue
                 for m in pattern.finditer(t):
                     if _policy_statement(t, m):
                         continue
