@@ -103,6 +103,11 @@ def _final_message(text):
         ("Shutdown average: 80%", None),
         ("The document states an average of 80%", None),
         ("Claimed average: 80%", None),
+        # ... named after the number
+        ("Average: 85% last quarter; 60% now", None),
+        ("The average was 85% in the previous evaluation.", None),
+        ("Average: 85% (previous run)", None),
+        ("Average: 60%, compared with 85% last quarter", 60),
         # a second number right after, or a table row with two numbers
         ("Average: 60% 65%", None),
         ("| Average | 60% | 80% |", None),

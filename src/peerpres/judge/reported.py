@@ -114,9 +114,10 @@ _SUFFIX_BAD = re.compile(
     re.IGNORECASE,
 )
 # In the rest of the clause, the first telling word decides: a comparison ("75% is below the threshold")
-# keeps the reading; a requirement, negation or condition first ("80% is required", "is not correct") drops it.
+# keeps the reading; a requirement, negation, condition, or another's or an earlier average first ("80% is
+# required", "is not correct", "85% last quarter", "85% in the previous evaluation") drops it.
 _CLAUSE_MARK = re.compile(
-    rf"(?P<cmp>{_COMPARE}|{_VERSUS})|(?P<bad>{_THRESHOLD}|{_NEGATION}|{_CONDITIONAL})",
+    rf"(?P<cmp>{_COMPARE}|{_VERSUS})|(?P<bad>{_THRESHOLD}|{_NEGATION}|{_CONDITIONAL}|{_OTHER})",
     re.IGNORECASE,
 )
 # A text that corrects itself ("Correction: 65%", "that was wrong", "~~60%~~ 65%") is not read at all: which of
