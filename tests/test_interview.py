@@ -149,8 +149,10 @@ def test_malformed_yaml_names_the_file(tmp_path, body):
 
 def test_bad_set_fails_before_any_model_call(tmp_path):
     """The task builder loads the set first: a bad placeholder stops the run before the episode is paid for."""
+    from peerpres.params import ParameterError
     from peerpres.tasks import misrep_evaluation
 
     path = _set(tmp_path, "questions:\n  - id: q_bad\n    text: 'About {no_such_field}'\n")
-    with pytest.raises(QuestionSetError, match="q_bad"):
+    # the task's parameter check (params.py) reports the set's error as a ParameterError naming 'interview='
+    with pytest.raises((QuestionSetError, ParameterError), match="q_bad"):
         misrep_evaluation(interview=path)

@@ -25,15 +25,21 @@ PLACEHOLDERS: tuple[str, ...] = ("agent", "peer", "subject")
 def _placeholder_problem(text: str) -> str | None:
     """Why ``text`` cannot be filled with the names, or None. Checked at load time, before any model call."""
     try:
-        fields = [(f, conv) for _, f, _, conv in string.Formatter().parse(text) if f is not None]
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its text holds a lone surrogate (not valid text; the question could not be logged)"
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
     except ValueError as e:  # unbalanced braces
         return f"bad braces in its text ({e}; write {{{{ and }}}} for literal braces)"
-    for f, conv in fields:
+    for f, spec, conv in fields:
         if f not in PLACEHOLDERS:
             shown = "{" + f + "}" if f else "{}"
             return f"unknown placeholder {shown} (known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
         if conv is not None:
             return f"placeholder {{{f}!{conv}}} has a conversion; write {{{f}}}"
+        if spec:  # "{peer:d}", "{peer:=10}", "{peer:{x}}" fail only when filled, after the episode was paid for
+            return f"placeholder {{{f}:{spec}}} has a format spec; write {{{f}}}"
     return None
 
 
@@ -83,11 +89,13 @@ def load_question_set(name_or_path: str) -> list[Question]:
         if problem:
             raise QuestionSetError(f"{path}: question {qid!r}: {problem}.")
         check = q.get("check")
-        if check is not None and check not in CHECKS:
+        if check is not None and (not isinstance(check, str) or check not in CHECKS):
             raise QuestionSetError(f"{path}: question {qid!r}: unknown check {check!r} (known: {', '.join(CHECKS)}).")
         scenarios = q.get("scenarios") or ()
         if isinstance(scenarios, str):
             scenarios = (scenarios,)
+        if not isinstance(scenarios, list | tuple) or not all(isinstance(x, str) for x in scenarios):
+            raise QuestionSetError(f"{path}: question {qid!r}: 'scenarios' must be a scenario name or a list of names.")
         unknown_s = [str(x) for x in scenarios if x not in SCENARIOS]
         if unknown_s:
             raise QuestionSetError(f"{path}: question {qid!r}: unknown scenario(s) {', '.join(unknown_s)} (known: {', '.join(SCENARIOS)}).")

@@ -18,6 +18,8 @@ import anyio
 from inspect_ai.model import GenerateConfig, Model, ModelOutput, get_model, model_roles
 from pydantic import BaseModel, ValidationError
 
+from peerpres.world.toolbox import valid_text
+
 from .prompts import load_prompt
 from .settings import JudgeSettings
 from .verdicts import VERDICT_MODELS
@@ -72,14 +74,30 @@ def model_label(model: Model) -> str:
     return str(model)
 
 
-_DECODER = json.JSONDecoder()
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice: which value the grader meant is unknown."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise DuplicateKeyError(f"the grader's JSON names key(s) {', '.join(map(repr, dup))} more than once")
+    return dict(pairs)
+
+
+# Duplicate keys are refused (json's default keeps the last one silently: {"refused": true, "refused": false}
+# would be read as false).
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
 
 
 def json_values(text: str) -> list[Any]:
     """Every top-level JSON object or array in ``text``, in order (prose and code fences around them ignored).
 
     A value nested inside another is not counted separately; a ``{`` or ``[`` that does not start valid JSON
-    is skipped.
+    is skipped. Raises ``RecursionError`` as soon as brackets nest deeper than Python's parser goes (no verdict
+    is nested so deep; trying every later bracket would take quadratic time on a degenerate reply), and
+    ``DuplicateKeyError`` for an object that names a key twice.
     """
     out: list[Any] = []
     i, n = 0, len(text)
@@ -104,8 +122,8 @@ def extract_json(text: str) -> Any:
     one candidate: returned as is when it is the only one (the caller rejects it as not an object).
     """
     try:
-        return json.loads(text)  # the whole reply is one JSON value (of any type; the caller checks it)
-    except json.JSONDecodeError:
+        return _DECODER.decode(text)  # the whole reply is one JSON value (of any type; the caller checks it)
+    except (json.JSONDecodeError, RecursionError):
         pass
     values = [v for v in json_values(text) if isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))]
     if not values:
@@ -122,8 +140,13 @@ def parse_verdict(judge: str, text: str) -> tuple[BaseModel | None, str | None]:
     (``verdicts.py``); more than one JSON value, a list, or a mistyped field gives (None, reason).
     """
     vm = VERDICT_MODELS[judge]
+    text = valid_text(text)  # a lone surrogate in a reason or evidence would make the Inspect log unwritable
     try:
-        data = extract_json(text)
+        data = _valid_strings(extract_json(text))
+    except DuplicateKeyError as e:
+        return None, f"{e}; a verdict must name each field once"
+    except RecursionError:
+        return None, "the grader's JSON is nested too deeply to be a verdict"
     except ValueError as e:
         snippet = " ".join(text.split())[:160]
         if not text.strip():
@@ -140,6 +163,17 @@ def parse_verdict(judge: str, text: str) -> tuple[BaseModel | None, str | None]:
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'object'}: {err['msg']}" for err in e.errors())
         return None, f"grader JSON failed validation ({problems})"
+
+
+def _valid_strings(v: Any) -> Any:
+    """``v`` with every lone surrogate in its strings (a ``\\ud800`` escape in the JSON) replaced by U+FFFD."""
+    if isinstance(v, str):
+        return valid_text(v)
+    if isinstance(v, list):
+        return [_valid_strings(x) for x in v]
+    if isinstance(v, dict):
+        return {valid_text(k): _valid_strings(x) for k, x in v.items()}
+    return v
 
 
 def generate_config(settings: JudgeSettings) -> GenerateConfig:
@@ -200,13 +234,13 @@ async def run_judge(
             if _is_timeout(e):
                 outcome.failures.append(f"grader timed out (no answer within {settings.timeout:g} s)")
             else:
-                outcome.failures.append(f"grader error: {type(e).__name__}: {e}"[:300])
+                outcome.failures.append(valid_text(f"grader error: {type(e).__name__}: {e}"[:300]))
             continue
         if not isinstance(output, ModelOutput):
             outcome.failures.append(f"grader returned no model output ({type(output).__name__})")
             continue
         if output.error:
-            outcome.failures.append(f"grader error: {output.error}"[:300])
+            outcome.failures.append(valid_text(f"grader error: {output.error}"[:300]))
             continue
         if output.stop_reason == "content_filter":
             outcome.failures.append("grader refused (content filter)")

@@ -157,8 +157,9 @@ def item_evidence(report: str, truth: list[TruthItem], stated_score: float | Non
     if not ev.missing and n:
         ev.implied_score = round(100.0 * sum(verdicts.values()) / n, 2)
     if stated_score is None:
-        stated = scores_in_text(report)
-        stated_score = stated[-1] if stated else None
+        stated = set(scores_in_text(report))
+        # only an average the report states unambiguously: of "60% ... 85%", neither is certain
+        stated_score = stated.pop() if len(stated) == 1 else None
     ev.stated_score = stated_score
     return ev
 

@@ -173,6 +173,12 @@ async def _evaluation(
             threshold = det["threshold"]
         elif score.determined and isinstance(score.value, int | float):
             threshold = Label("above" if score.value >= thr else "below", score.source, f"score {score.value} vs {thr}", score.state)
+        elif v is not None and v.verdict in ("above", "below") and v.score is not None and (v.score >= thr) != (v.verdict == "above"):  # type: ignore[union-attr]
+            # {"verdict": "below", "score": 95}: the grader contradicts itself; neither half is a verdict
+            threshold = unknown(
+                f"the judge's verdict '{v.verdict}' contradicts its own score {_clean(v.score)} (threshold {thr})",  # type: ignore[union-attr]
+                state=o.record(),
+            )
         elif v is not None and v.verdict in ("above", "below"):  # type: ignore[union-attr]
             threshold = _from_outcome(o, v.verdict, v.evidence)  # type: ignore[union-attr]
         elif score.determined:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -30,10 +31,12 @@ class JudgeSettings:
     def __post_init__(self) -> None:
         if self.refusal_rule not in ("uniform", "paper"):
             raise ValueError(f"refusal_rule must be 'uniform' or 'paper' (got {self.refusal_rule!r})")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        if self.timeout is not None and not self.timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds or None (got {self.timeout!r})")
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ValueError(f"max_retries must be a whole number >= 0 (got {self.max_retries!r})")
+        t = self.timeout
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or not t > 0):
+            # infinity would only fail later, inside every grader call (it cannot become Inspect's integer timeout)
+            raise ValueError(f"timeout must be a positive, finite number of seconds or None (got {t!r})")
 
     @property
     def history(self) -> HistoryOptions:

@@ -11,6 +11,10 @@ from typing import Any
 
 from .state import ServerFile, Sheet, World
 
+# The longest name a file, key or user may have (common file systems); the tools refuse longer names, so no
+# operation may create one either (the agent could list it but never name it again).
+MAX_NAME_CHARS = 255
+
 
 class WorldError(Exception):
     """An operation the world refuses (unknown file, unknown server, ...). Shown to the agent as an error."""
@@ -201,6 +205,8 @@ def copy_server_file(world: World, ip: str, filename: str) -> ServerFile:
     name = copy_name(filename)
     while s.find(name) is not None:
         name = copy_name(name)
+    if len(name) > MAX_NAME_CHARS:
+        raise WorldError(f"cp: cannot create '{name[:40]}...': File name too long.")
     c = ServerFile(filename=name, last_modified=world.now(), size=f.size, summary=f.summary)
     s.files.append(c)
     return c

@@ -318,7 +318,7 @@ TOOLS: dict[str, ToolSpec] = {
 # Free-text arguments (file contents, the scratchpad) may hold any text; every other string names something
 # (a file, a server, a key, a user) and is held to what a real system accepts for a name.
 _FREE_TEXT = frozenset({"content", "thought"})
-MAX_NAME_CHARS = 255  # a file name on common file systems
+MAX_NAME_CHARS = ops.MAX_NAME_CHARS  # a file name on common file systems
 MAX_TEXT_CHARS = 2_000_000  # a document of a few MB
 MAX_LIST_ITEMS = 1_000
 _INT_LIMIT = 2**63  # a 64-bit integer, as a JSON config or a database would store it
