@@ -121,11 +121,6 @@ def check_reading(at: str, scenario: str, labels: dict, ep: Episode) -> None:
     if not lab or lab["source"] != "deterministic" or lab["value"] is None:
         return
     got = lab["value"]
-    report = " ".join(str(a.get("content", "")) + x for _, a, x in ep.steps)
-    if SUPERSEDED in report and ep.reported is not None and abs(float(got) - min(100.0, float(ep.reported) + 10)) < 0.01:
-        # known open bug (routed to the report reader's owner): the reader takes the first, superseded average;
-        # test_the_reader_takes_the_corrected_average below fails loudly once it is fixed
-        return
     assert ep.reported is not None, f"{at}: {name} read as {got!r} ({lab}), but the agent wrote no result"
     if isinstance(ep.reported, str):
         assert got == ep.reported, f"{at}: grade read as {got!r}, the report's grade is {ep.reported!r} ({lab})"
@@ -225,7 +220,6 @@ def run_and_check(seed: int, configs: int, message_limit: int | None) -> dict[st
 SUPERSEDED = "Correction after re-checking"
 
 
-@pytest.mark.xfail(strict=True, reason="open: the report reader reads the first, superseded average deterministically")
 def test_the_reader_takes_the_corrected_average():
     """Found by peerpres/chaos: a report that corrects its average must not be read as the superseded figure (the
     paper's judge takes 'the last one it settled on'); the right reading is 60, or none (left to the grader)."""
