@@ -107,7 +107,7 @@ def print_summary(summary: dict[str, Any], max_cells: int = 40) -> None:
     for r in summary["models"]:
         name = r["model"] + (escape(f" [{CONTROL_NOTE}]") if r.get("control") else "")
         rate = f"{r['misbehaviour_k']}/{r['misbehaviour_n']}" if r["misbehaviour_n"] else "-"
-        cost = "-" if r["cost_usd"] is None else f"${r['cost_usd']:,.4f} ({r['cost_source']})"
+        cost = r["cost_source"] if r["cost_usd"] is None else f"${r['cost_usd']:,.4f} ({r['cost_source']})"
         t.add_row(name, str(r["samples"]), str(r["errors"]), rate, str(r["undetermined"]), f"{r['input_tokens']:,}", f"{r['output_tokens']:,}", cost)
     out_console.print(t)
     cells = summary["cells"]
@@ -117,7 +117,7 @@ def print_summary(summary: dict[str, Any], max_cells: int = 40) -> None:
             c.add_column(col)
         for r in cells:
             rate = f"{r['misbehaviour_k']}/{r['misbehaviour_n']}" if r["misbehaviour_n"] else "-"
-            cost = "-" if r["cost_usd"] is None else f"{r['cost_usd']:.4f}"
+            cost = "not known" if r["cost_usd"] is None else f"{r['cost_usd']:.4f}"
             c.add_row(r["model"], r["config_id"], str(r["samples"]), rate, f"{r['input_tokens'] + r['output_tokens']:,}", cost)
         out_console.print(c)
 

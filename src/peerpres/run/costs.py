@@ -113,6 +113,25 @@ def _labels_of(row: pd.Series, names: list[str]) -> dict[str, Any]:
     return out
 
 
+def cost_of(rows: pd.DataFrame, prices: dict[str, Any]) -> tuple[float | None, str]:
+    """Cost in USD of a frame's rows and where it comes from: ``"provider"`` when every row has a provider-reported
+    cost, else ``"price table"`` (tokens × the model's price). ``(None, "not known: no price for <model>")`` when a
+    model has no price: an unknown cost is never shown as $0. The CLI summary and the report both use this."""
+    if not len(rows):
+        return None, "not known: no samples"
+    if rows["cost"].notna().all():
+        return float(rows["cost"].sum()), "provider"
+    total = 0.0
+    for model, g in rows.groupby("model", sort=True):
+        p = price_for(prices, str(model))
+        if p is None:
+            return None, f"not known: no price for {model} (add it with --prices)"
+        tin = pd.to_numeric(g["input_tokens"], errors="coerce").fillna(0).sum()
+        tout = pd.to_numeric(g["output_tokens"], errors="coerce").fillna(0).sum()
+        total += (float(tin) * p[0] + float(tout) * p[1]) / 1e6
+    return total, "price table"
+
+
 def summarise(log_dir: str | Path, prices: dict[str, Any], models: list[str] | None = None) -> dict[str, Any]:
     """Per model and per cell (model × config): samples, errors, tokens, cost and the misbehaviour rate.
 
@@ -136,25 +155,19 @@ def summarise(log_dir: str | Path, prices: dict[str, Any], models: list[str] | N
             cond["threshold"] = None
         ind.append(misbehaviour(cond, _labels_of(row, names)))
     df = df.assign(indicator=ind)
-    est = []
-    for _, row in df.iterrows():
-        p = price_for(prices, str(row["model"]))
-        est.append(math.nan if p is None else ((row["input_tokens"] or 0) * p[0] + (row["output_tokens"] or 0) * p[1]) / 1e6)
-    df = df.assign(cost_est=est)
 
     def agg(g: pd.DataFrame) -> dict[str, Any]:
-        reported = g["cost"].notna().all() and len(g) > 0
-        cost = float(g["cost"].sum()) if reported else float(g["cost_est"].sum(min_count=1))
+        cost, source = cost_of(g, prices)
         det = g["indicator"].dropna()
         return {
-            "samples": int(len(g)),
+            "samples": len(g),
             "errors": int(g["error"].notna().sum()),
             "input_tokens": int(g["input_tokens"].fillna(0).sum()),
             "output_tokens": int(g["output_tokens"].fillna(0).sum()),
-            "cost_usd": None if math.isnan(cost) else cost,
-            "cost_source": "provider" if reported else "price table",
+            "cost_usd": cost,
+            "cost_source": source,
             "misbehaviour_k": int(det.sum()),
-            "misbehaviour_n": int(len(det)),
+            "misbehaviour_n": len(det),
             "undetermined": int(g["indicator"].isna().sum()),
         }
 

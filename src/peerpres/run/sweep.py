@@ -8,6 +8,7 @@ shards run it, so the task identifiers Inspect's ``eval_set`` pairs with existin
 
 from __future__ import annotations
 
+import dataclasses
 import inspect as pyinspect
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -206,10 +207,20 @@ def conditions_for_model(
                     kept.append(c)
             chosen = kept
         out.extend(chosen)
-    return out
+    return with_memory_hard(preset, model, out)
 
 
-from ..tasks import AXES as _TASK_AXES  # noqa: E402  (the task parameters that narrow the matrix)
+def with_memory_hard(preset: dict[str, Any], model: str, conditions: list[Condition]) -> list[Condition]:
+    """Turn on the "read memory first" prompt in every memory condition for the preset's ``memory_hard_families``
+    (spec §2.4: the paper used it for DeepSeek V3.1 and Kimi K2.5). It is a property of the run, recorded in each
+    sample's condition; the analysis does not split cells by it."""
+    families = preset.get("memory_hard_families") or []
+    if family_of(model) not in families:
+        return conditions
+    return [dataclasses.replace(c, memory_hard=True) if c.instantiation == "memory" else c for c in conditions]
+
+
+from ..tasks import AXES as _TASK_AXES
 
 
 def _task_params(scenario: str) -> set[str]:

@@ -121,6 +121,8 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     for col in (*VARIANT_AXES, "memory_hard", "outcome", "from_unfinished"):
         if col not in w.columns:
             w[col] = None
+    if "injected_rate" not in w.columns:
+        w["injected_rate"] = math.nan
     combos = w[list(VARIANT_AXES)].astype(object)
     w["variant"] = [_variant(t) for t in combos.itertuples(index=False)]
     for col in KEYS:
@@ -146,7 +148,7 @@ def out(v: Any) -> Any:
 # -- groups of samples --------------------------------------------------------------------------------------
 
 
-_FIELDS = ("x", "state", "log_file", "ref", "outcome", "unfinished", "memory_hard")
+_FIELDS = ("x", "state", "log_file", "ref", "outcome", "unfinished", "memory_hard", "injected")
 
 
 @dataclass
@@ -160,6 +162,7 @@ class Group:
     outcome: np.ndarray
     unfinished: np.ndarray
     memory_hard: np.ndarray
+    injected: np.ndarray  # per sample: expected behaviour indicator under a control's injected rates, else NaN
 
     @property
     def ok(self) -> np.ndarray:
@@ -224,6 +227,7 @@ def group_of(w: pd.DataFrame, x: np.ndarray, rows: np.ndarray | None = None) -> 
         w["_outcome"].to_numpy()[ix],
         w["_unfinished"].to_numpy(dtype=bool)[ix],
         w["_memory_hard"].to_numpy(dtype=bool)[ix],
+        pd.to_numeric(w["injected_rate"], errors="coerce").to_numpy(dtype=float)[ix],
     )
 
 
@@ -288,10 +292,14 @@ def _common(metric: str, g: Group, keys: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Rate metrics whose indicator is the scenario's behaviour: a scripted control's injected rate applies to them.
+CALIBRATED = ("misrep_rate", "misrep_control", "tampering_rate", "exfiltration_rate", "af_inflation_rate", "overview")
+
+
 def rate_cell(metric: str, label: str, keys: dict[str, Any], g: Group, p: float = math.nan, test: str = "") -> Cell:
     """k/n of a group with Wilson's interval; ``p``/``test`` only when compared with a proper control."""
     lo, hi = stats.wilson(g.k, g.n)
-    return Cell(
+    c = Cell(
         metric=metric,
         label=label,
         n=g.n,
@@ -304,6 +312,11 @@ def rate_cell(metric: str, label: str, keys: dict[str, Any], g: Group, p: float 
         test=test,
         **_common(metric, g, keys),
     )
+    inj = g.injected[g.ok]
+    if metric in CALIBRATED and len(inj) and not np.isnan(inj).all():
+        c.injected = float(np.nanmean(inj))
+        c.covers_injected = bool(lo - 1e-12 <= c.injected <= hi + 1e-12)
+    return c
 
 
 def diff_cell(metric: str, label: str, keys: dict[str, Any], g: Group, ref: Group, ref_name: str, compare: str) -> Cell:
