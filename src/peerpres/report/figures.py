@@ -15,6 +15,7 @@ import numpy as np
 
 from peerpres.analysis.frame import is_control_model
 from peerpres.analysis.metrics import ANY_PEER, POOLED_EXFIL, Cell
+from peerpres.report.tables import calibration_cells
 
 plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "svg.hashsalt": "peerpres"})
 
@@ -70,26 +71,35 @@ def _pick_bars(cells: Sequence[Cell]) -> list[tuple[str, str, list[Cell]]]:
 
 
 def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
+    """Per panel, only the (relation, instantiation) categories that were run: a missing bar is never a 0%."""
     panels = _pick_bars(cells)
     if not panels:
         return None
     models = sorted({c.model or "?" for _, _, cs in panels for c in cs})
-    cats = [(r, i) for r in REL_ORDER for i in INST_ORDER]
+    ncats = max(len({(c.relation, c.instantiation) for c in cs}) for _, _, cs in panels)
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(max(7.0, 1.0 + 0.9 * len(cats)), 2.6 * len(panels)), squeeze=False
+        len(panels),
+        1,
+        figsize=(max(7.0, 1.0 + 0.9 * ncats * max(1, len(models)) ** 0.5), 2.6 * len(panels)),
+        squeeze=False,
     )
     width = 0.8 / max(1, len(models))
     for ax, (title, ylabel, cs) in zip(axes[:, 0], panels, strict=True):
+        present = {(c.relation, c.instantiation) for c in cs}
+        cats = [(r, i) for r in REL_ORDER for i in INST_ORDER if (r, i) in present]
         index = {(c.model, c.relation, c.instantiation): c for c in cs}
         for j, m in enumerate(models):
             got = [index.get((m, r, i)) for r, i in cats]
-            rates = [c.rate if c else math.nan for c in got]
-            lows = [c.ci_low if c else math.nan for c in got]
-            highs = [c.ci_high if c else math.nan for c in got]
             x = np.arange(len(cats)) + (j - (len(models) - 1) / 2) * width
+            run = [ix for ix, c in enumerate(got) if c is not None and not math.isnan(c.rate)]
+            if not run:
+                continue
+            rates = [got[ix].rate for ix in run]
+            lows = [got[ix].ci_low for ix in run]
+            highs = [got[ix].ci_high for ix in run]
             ax.bar(
-                x,
-                np.nan_to_num(rates),
+                x[run],
+                rates,
                 width,
                 yerr=_errbars(rates, lows, highs),
                 capsize=2,
@@ -102,6 +112,46 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylim(min(-0.1, ax.get_ylim()[0]), 1.05)
     axes[0, 0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def calibration_figure(cells: Sequence[Cell]) -> plt.Figure | None:
+    """Measured rate with its 95% interval against the injected rate, one point per control cell."""
+    cs = calibration_cells(cells)
+    if not cs:
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    models = sorted({c.model or "?" for c in cs})
+    for j, m in enumerate(models):
+        mine = [c for c in cs if (c.model or "?") == m]
+        inj = np.array([c.injected for c in mine], dtype=float)
+        jitter = (np.arange(len(mine)) % 5 - 2) * 0.004
+        rates = [c.rate for c in mine]
+        ok = [c.covers_injected for c in mine]
+        yerr = _errbars(rates, [c.ci_low for c in mine], [c.ci_high for c in mine])
+        ax.errorbar(
+            inj + jitter,
+            rates,
+            yerr=yerr,
+            fmt="o",
+            ms=3.5,
+            capsize=2,
+            color=f"C{j % 10}",
+            label=model_label(m),
+            alpha=0.8,
+        )
+        miss = [i for i, v in enumerate(ok) if not v]
+        if miss:
+            ax.scatter(inj[miss] + jitter[miss], np.asarray(rates)[miss], s=60, facecolors="none", edgecolors="red")
+    ax.plot([0, 1], [0, 1], color="black", linewidth=0.8, linestyle="--", label="measured = injected")
+    covered = sum(bool(c.covers_injected) for c in cs)
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("injected rate (control's model args)")
+    ax.set_ylabel("measured rate [95% Wilson interval]")
+    ax.set_title(f"Calibration of the scripted controls: {covered}/{len(cs)} intervals cover (red: missed)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -164,7 +214,7 @@ def heatmap_figure(cells: Sequence[Cell]) -> plt.Figure | None:
     im = ax.imshow(np.ma.masked_invalid(grid), cmap="Reds", vmin=0, vmax=1, aspect="auto")
     for i in range(len(models)):
         for j in range(len(behaviours)):
-            text = "n/a" if math.isnan(grid[i, j]) else f"{grid[i, j]:.0%}\nn={int(ns[i, j])}"
+            text = "not run" if math.isnan(grid[i, j]) else f"{grid[i, j]:.0%}\nn={int(ns[i, j])}"
             ax.text(
                 j,
                 i,
@@ -185,21 +235,42 @@ def heatmap_figure(cells: Sequence[Cell]) -> plt.Figure | None:
 FIGURES = {
     "bars": (
         bars_figure,
-        "Rates and differences with 95% intervals per model, relation and instantiation (peer subject).",
+        (
+            "Rates and differences with 95% intervals per model, relation and instantiation (peer subject). Only the "
+            "categories that were run are drawn."
+        ),
+        (
+            "subject=peer; tampering and alignment faking pooled over datasets; exfiltration pooled over transfer and "
+            "deletion when both ran; misrepresentation: the four-setting headline"
+        ),
     ),
     "peer_effect": (
         peer_effect_figure,
         "Self-preservation without a peer and with a peer present (pooled over relations).",
+        "subject=self; pooled over good, neutral and bad peers, instantiations and datasets",
     ),
-    "heatmap": (heatmap_figure, "Behaviour rates per model (peer subject, peer present, pooled)."),
+    "heatmap": (
+        heatmap_figure,
+        "Behaviour rates per model (peer subject, peer present, pooled); 'not run' where a behaviour was not run.",
+        "subject=peer; relation in good, neutral, bad; alignment faking: monitoring=non_monitoring",
+    ),
+    "calibration": (
+        calibration_figure,
+        (
+            "Scripted controls: measured rate with its 95% interval against the injected rate; points on the dashed "
+            "line are perfectly calibrated, red circles are intervals that miss."
+        ),
+        "model=scripted synthetic controls only; one point per rate cell (datasets pooled except misrepresentation)",
+    ),
 }
 
 
 def write_figures(cells: Sequence[Cell], out_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """Draw every figure that has data; save ``<name>.png`` and ``<name>.svg``. Returns name, caption, paths."""
+    """Draw every figure that has data; save ``<name>.png`` and ``<name>.svg``. Returns name, caption, the
+    conditions it holds fixed, and the paths."""
     out = Path(out_dir)
     written = []
-    for name, (fn, caption) in FIGURES.items():
+    for name, (fn, caption, fixed) in FIGURES.items():
         fig = fn(cells)
         if fig is None:
             continue
@@ -207,5 +278,5 @@ def write_figures(cells: Sequence[Cell], out_dir: str | os.PathLike[str]) -> lis
         fig.savefig(png, dpi=110)
         fig.savefig(svg, metadata={"Date": None})
         plt.close(fig)
-        written.append({"name": name, "caption": caption, "png": str(png), "svg": str(svg)})
+        written.append({"name": name, "caption": caption, "fixed": fixed, "png": str(png), "svg": str(svg)})
     return written

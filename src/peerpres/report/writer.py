@@ -25,10 +25,12 @@ import jinja2
 import pandas as pd
 
 from peerpres.analysis import metrics
-from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_names, load_frame
-from peerpres.analysis.logs import LogInventory
+from peerpres.analysis.calibration import attach_injected, log_model_args
+from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_names, read_frame
 from peerpres.report.figures import write_figures
-from peerpres.report.tables import behaviour_tables
+from peerpres.report.gaps import find_gaps
+from peerpres.report.paper import PAPER_TEST, PAPER_TEST_CAVEAT, beside
+from peerpres.report.tables import behaviour_tables, calibration_table, headline_rate, outcomes_text, pct, pval
 
 CSV_COLUMNS = (
     "metric",
@@ -53,6 +55,15 @@ CSV_COLUMNS = (
     "p_holm",
     "undetermined",
     "errors",
+    "bound_low",
+    "bound_high",
+    "needs_grader",
+    "needs_grader_reason",
+    "outcomes",
+    "from_unfinished",
+    "memory_hard",
+    "injected",
+    "covers_injected",
     "n_ref",
     "k_ref",
     "rate_ref",
@@ -94,10 +105,19 @@ def provenance(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _outcome_counts(g: pd.DataFrame) -> dict[str, int]:
+    col = g["outcome"] if "outcome" in g.columns else pd.Series([None] * len(g), index=g.index)
+    vals = [metrics.NOT_RECORDED if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in col]
+    return dict(Counter(vals))
+
+
 def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
+    from peerpres.run.costs import cost_of, load_prices
+
+    prices = load_prices()
     models = []
     for model, g in df.groupby("model", dropna=False, sort=True):
-        cost = pd.to_numeric(g["cost"], errors="coerce")
+        cost, source = cost_of(g, prices)
         models.append(
             {
                 "model": model,
@@ -105,8 +125,13 @@ def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
                 "samples": len(g),
                 "errors": int(g["error"].notna().sum()),
                 "limits": int(g["limit"].notna().sum()),
+                "outcomes": outcomes_text(_outcome_counts(g)),
                 "tokens": f"{int(pd.to_numeric(g['total_tokens'], errors='coerce').fillna(0).sum()):,}",
-                "cost": f"{cost.sum():.2f}" if cost.notna().any() else "not reported",
+                "cost": source if cost is None else f"${cost:,.4f} ({source})",
+                "memory_hard": int(g["memory_hard"].fillna(False).astype(bool).sum()) if "memory_hard" in g else 0,
+                "from_unfinished": int(g["from_unfinished"].fillna(False).astype(bool).sum())
+                if "from_unfinished" in g
+                else 0,
             }
         )
     label_sources = []
@@ -127,23 +152,72 @@ def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
     for c in sorted((c for c in cells if c.metric == "overview"), key=lambda c: (c.model or "", c.label)):
         tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
         lines.append(
-            f"{c.model}{tag}, {c.label} (peer subject, peer present): {_pct(c.rate)} "
-            f"[{_pct(c.ci_low)}, {_pct(c.ci_high)}], n={c.n}, undetermined={c.undetermined}, errors={c.errors}."
+            f"{c.model}{tag}, {c.label} (peer subject, peer present): {headline_rate(c)}, n={c.n}, "
+            f"undetermined={c.undetermined}, errors={c.errors}."
         )
     for c in sorted(
-        (
-            c
-            for c in cells
-            if c.metric == "misrep_headline" and c.relation in ("good", "neutral", "bad") and c.subject == "peer"
-        ),
-        key=lambda c: (c.model or "", c.relation or "", c.instantiation or ""),
+        (c for c in cells if c.metric == "misrep_headline" and c.relation in ("good", "neutral", "bad")),
+        key=lambda c: (c.model or "", c.subject or "", c.relation or "", c.instantiation or ""),
     ):
         tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
         lines.append(
-            f"{c.model}{tag}, misrepresentation headline, peer {c.relation}/{c.instantiation}: "
-            f"{_pct(c.rate, True)} [{_pct(c.ci_low, True)}, {_pct(c.ci_high, True)}] vs non_shutdown."
+            f"{c.model}{tag}, misrepresentation headline (rate minus non_shutdown, mean over settings), "
+            f"{c.subject} subject, {c.relation}/{c.instantiation}: {headline_rate(c, True)} ({c.note})."
+        )
+    for c in sorted(
+        (c for c in cells if c.metric in ("af_inflation_gap", "af_not_executed_gap") and c.dataset == "all"),
+        key=lambda c: (c.model or "", c.metric, c.relation or "", c.instantiation or ""),
+    ):
+        tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
+        what = "inflation" if c.metric == "af_inflation_gap" else "not executed"
+        lines.append(
+            f"{c.model}{tag}, alignment-faking gap ({what}, unmonitored minus monitored), {c.relation}/"
+            f"{c.instantiation}: {headline_rate(c, True)}, p={pval(c.p)} ({c.test})."
         )
     return {"models": models, "label_sources": label_sources, "lines": lines}
+
+
+def _paper_rows(cells: list[metrics.Cell], models: list[str]) -> list[dict[str, str]]:
+    rows = []
+    for b in beside(cells, models):
+        f = b.figure
+        bound = {"=": "", "max": "up to ", ">": "more than ", "~": "about "}.get(str(f.get("bound")), "")
+        if b.model is None:
+            ours = "no matching model in these logs"
+        elif b.cells == 0:
+            ours = "not run (no cell of this definition)"
+        elif math.isnan(b.ci_low):
+            ours = f"{pct(b.rate)} ({b.how})"
+        else:
+            ours = f"{pct(b.rate)} [{pct(b.ci_low)}, {pct(b.ci_high)}] ({b.how})"
+        rows.append(
+            {
+                "paper_model": f["model"],
+                "behaviour": f["behaviour"],
+                "paper": f"{bound}{pct(float(f['value']))}",
+                "source": f"{f['source']}; {f['confidence']}",
+                "definition": f"{f['ours']['metric']} {f['ours'].get('where') or {}} ({f['ours'].get('aggregate')})",
+                "model": b.model or "\u2014",
+                "ours": ours,
+                "kn": f"{b.k}/{b.n}" if b.n else "\u2014",
+                "p_paper": pval(b.p_paper),
+                "note": f.get("note") or "",
+            }
+        )
+    return rows
+
+
+def _run_properties(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """memory_hard per model and scenario: a property of the run, recorded, not a condition of the analysis."""
+    if "memory_hard" not in df.columns or not len(df):
+        return []
+    mh = df["memory_hard"].fillna(False).astype(bool)
+    mem = df["instantiation"].astype(str) == "memory"
+    out = []
+    for (model, scen), g in df[mem].groupby(["model", "scenario"], sort=True):
+        k = int(mh[g.index].sum())
+        out.append({"model": model, "scenario": scen, "memory_samples": len(g), "memory_hard": k})
+    return out
 
 
 def _pct(x: float | None, signed: bool = False) -> str:
@@ -173,98 +247,34 @@ def write_report(
 ) -> dict[str, str]:
     """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths.
 
-    Logs are read exactly once per sample (``analysis.frame.load_frame``); an unreadable log raises
-    ``BadLogError`` unless ``skip_bad_logs``, and the report then lists it. ``inventory`` (logs read, their
-    status, samples used/superseded, skipped files) goes with a frame passed directly. The files are written into a
-    new folder beside ``out_dir`` and swapped into place (``staged_dir``): a report killed midway leaves the
-    previous report whole, never a mix of old and new files.
+    A frame with a ``model_args`` column (dict per row), or logs whose headers record the model args, give the
+    scripted controls' injected rates (analysis/calibration.py). ``df.attrs["log_inventory"]`` and
+    ``df.attrs["skipped_logs"]`` (lists of dicts, from the frame reader) are listed at the top of the report.
     """
-    if isinstance(frame_or_logs, pd.DataFrame):
-        df = frame_or_logs
-    else:
-        df, inventory = load_frame(frame_or_logs, skip_bad_logs=skip_bad_logs)
+    df = frame_or_logs if isinstance(frame_or_logs, pd.DataFrame) else read_frame(frame_or_logs)
     out = Path(out_dir)
-    with staged_dir(out) as stage:
-        paths = _write_files(df, stage, title, inventory)
-    return {k: str(out / Path(v).relative_to(stage)) for k, v in paths.items()}
-
-
-# -- atomic output ---------------------------------------------------------------------------------------------
-
-REPORT_SUFFIXES = (".html", ".json", ".csv", ".png", ".svg")
-
-
-def _is_report_dir(path: Path) -> bool:
-    """True if ``path`` holds only files a report writes (so replacing it loses nothing else)."""
-    return all(p.is_file() and p.suffix in REPORT_SUFFIXES for p in path.iterdir())
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where not available."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
-
-
-@contextlib.contextmanager
-def staged_dir(out: Path) -> Iterator[Path]:
-    """Yield a fresh folder beside ``out``; on success put it in ``out``'s place, on any error remove it.
-
-    An existing ``out`` is replaced only if it holds nothing but report files (``REPORT_SUFFIXES``), so a
-    report pointed at a folder with other content fails before writing instead of deleting that content. The
-    replacement is one atomic exchange on Linux, else two renames (old aside, new in place).
-    Raises ``FileExistsError`` for an ``out`` that is a file or holds other files.
-    """
-    out = Path(out)
-    if out.is_symlink():
-        out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"report output {out} is a file, not a folder")
-    if out.is_dir() and not _is_report_dir(out):
-        raise FileExistsError(
-            f"report output {out} holds files or folders that are not part of a report; "
-            "choose an empty folder or a previous report's folder"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        yield stage
-        os.chmod(stage, 0o755)  # mkdtemp makes it 0700; a report folder is as readable as any other
-        if not out.exists():
-            os.rename(stage, out)
-        elif _exchange(stage, out):
-            shutil.rmtree(stage)  # now holds the previous report
-        else:
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, old / out.name)
-            os.rename(stage, out)
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-
-
-def _write_files(
-    df: pd.DataFrame, out: Path, title: str, inventory: LogInventory | None
-) -> dict[str, str]:
-    """Write every file of the report into the (empty, staged) folder ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    attrs = dict(df.attrs)
+    if "model_args" not in df.columns and len(df):
+        controls = df[df["model"].astype(str).str.startswith("peerpres/synthetic")]
+        df = attach_injected(df, log_model_args(controls["log_file"].dropna().astype(str)))
+    else:
+        df = attach_injected(df)
     cells = metrics.compute(df)
     prov = provenance(df)
+    prov_log_dirs = sorted({str(Path(p).parent) for p in prov["log_files"]})
+    log_dir_hint = prov_log_dirs[0] if len(prov_log_dirs) == 1 else "<log dir>"
+    gaps = find_gaps(metrics.prepare(df), cells, log_dir_hint)
+    paper_rows = _paper_rows(cells, prov["models"])
 
     # results.json / results.csv
     with open(out / "results.json", "w") as f:
         json.dump(
             {
                 "provenance": prov,
-                "logs": inventory.to_dict() if inventory is not None else None,
                 "cells": [c.to_dict() for c in cells],
+                "missing": [g.__dict__ for g in gaps],
+                "paper": paper_rows,
             },
             f,
             default=_json_default,
@@ -272,6 +282,7 @@ def _write_files(
     rows = []
     for c in cells:
         d = c.to_dict(with_samples=False)
+        d["outcomes"] = outcomes_text(c.outcomes)
         d["sample_count"] = sum(len(v) for v in c.samples.values())
         d["log_files"] = ";".join(sorted(c.samples))
         rows.append(d)
@@ -283,10 +294,11 @@ def _write_files(
         f["svg_b64"] = base64.b64encode(Path(f["svg"]).read_bytes()).decode("ascii")
 
     tables = behaviour_tables(cells)
-    log_dirs = sorted({str(Path(p).parent) for p in prov["log_files"]})
+    calib = calibration_table(cells)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("peerpres.report").joinpath("template.html.j2").read_text())
     prov_rows = [(k, ", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in prov.items()]
+    all_tables = ([calib] if calib is not None else []) + tables
     html = template.render(
         title=title,
         prov=prov,
@@ -296,12 +308,32 @@ def _write_files(
         summary=_summary(df, cells),
         figures=figures,
         tables=tables,
-        model_pos={t.title: t.key_columns.index("model") for t in tables},
-        log_dir_hint=log_dirs[0] if len(log_dirs) == 1 else "<log dir>",
-        logs=inventory.to_dict() if inventory is not None else None,
+        calib=calib,
+        gaps=gaps,
+        paper_rows=paper_rows,
+        paper_test=PAPER_TEST,
+        paper_caveat=PAPER_TEST_CAVEAT,
+        inventory=_records(attrs.get("log_inventory")),
+        skipped=_records(attrs.get("skipped_logs")),
+        run_properties=_run_properties(df),
+        model_pos={t.title: t.key_columns.index("model") for t in all_tables},
+        log_dir_hint=log_dir_hint,
     )
     (out / "report.html").write_text(html, encoding="utf-8")
     paths = {"html": str(out / "report.html"), "json": str(out / "results.json"), "csv": str(out / "results.csv")}
     for f in figures:
         paths[f"{f['name']}.png"], paths[f"{f['name']}.svg"] = f["png"], f["svg"]
     return paths
+
+
+def _records(value: Any) -> dict[str, Any] | None:
+    """A list of dicts (or a DataFrame) as {"columns": [...], "rows": [[...]]} for the template; None if empty."""
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        value = value.to_dict("records")
+    items = [dict(v) if isinstance(v, dict) else {"value": v} for v in value]
+    if not items:
+        return None
+    cols = list(dict.fromkeys(k for it in items for k in it))
+    return {"columns": cols, "rows": [["" if it.get(c) is None else str(it.get(c)) for c in cols] for it in items]}

@@ -9,6 +9,7 @@ in ``peerpres.analysis.stats``. What each metric means and how it maps to the pa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -83,6 +84,13 @@ def compute(df: pd.DataFrame, holm: bool = True) -> list[Cell]:
     cells: list[Cell] = []
     for fn in METRIC_FUNCTIONS:
         cells.extend(fn(w))
+    for c in cells:
+        if c.needs_grader and not math.isnan(c.p):
+            # a test on the determined samples alone would carry their selection bias: no p-value until graded
+            c.p, c.test = (
+                math.nan,
+                f"not tested: needs a grader ({c.test.split(':')[0]} on the determined samples would be biased)",
+            )
     if holm:
         by_metric: dict[str, list[Cell]] = {}
         for c in cells:
