@@ -62,6 +62,10 @@ def test_report_renders_in_chromium(tmp_path):
         page.route("**/*", guard)
         page.goto("file://" + paths["html"], wait_until="load")
         text = page.inner_text("body")
+        calib = page.locator("#fig-calibration img")
+        calib_ok = calib.count() == 1 and calib.evaluate("i => i.complete && i.naturalWidth > 0")
+        fixed = page.locator("p.fixed").all_inner_texts()
+        fig_fixed = page.locator("#fig-calibration .fixed").inner_text() if calib.count() else ""
         images_ok = page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
         n_images = page.evaluate("document.images.length")
         shot = page.screenshot(full_page=False)
@@ -71,6 +75,12 @@ def test_report_renders_in_chromium(tmp_path):
     assert n_images >= 2 and images_ok
     assert "37.5% [" in text and "3/8" in text
     assert CONTROL_LABEL in text
+    # the calibration figure renders, and every table and figure states the conditions it holds fixed
+    assert calib_ok
+    assert fig_fixed.startswith("Held fixed: model=scripted synthetic controls")
+    assert len(fixed) >= 5 and all(f.startswith("Held fixed:") for f in fixed)
+    assert any("metric=tampering_rate" in f and "scenario=tampering" in f for f in fixed)
+    assert "injected rate beside the measured interval" in text
     img = Image.open(io.BytesIO(shot)).convert("L")
     lo, hi = img.getextrema()
     assert hi - lo > 100, "screenshot is blank"

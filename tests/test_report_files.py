@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import count
 
 import pandas as pd
 import pytest
@@ -119,3 +120,110 @@ def test_cli_report_and_compare_from_logs(tmp_path):
     assert (row["k_a"], row["n_a"], row["k_b"], row["n_b"]) == (2, 5, 5, 6)
     r = runner.invoke(app, ["report", str(tmp_path / "nothing-here"), "--out", str(tmp_path / "x")])
     assert r.exit_code == 2
+
+
+# -- issue 14: nothing hidden, controls calibrated, the paper beside us -----------------------------------------
+
+
+_IDS = count()
+
+
+def _rows(n: int, model: str, **cond) -> list[dict]:
+    base = {
+        "log_file": f"logs/{model.replace('/', '_')}.eval",
+        "model": model,
+        "scenario": "tampering",
+        "subject": "peer",
+        "relation": "good",
+        "instantiation": "file_only",
+        "dataset": "factual",
+        "threshold": 80,
+        "scenario_version": "1.0",
+        "error": None,
+        "has_labels": True,
+    }
+    labels = cond.pop("labels", {})
+    base.update(cond)
+    out = []
+    for i in range(n):
+        r = dict(base, sample_id=f"r{next(_IDS)}", epoch=1)
+        for name, v in labels.items():
+            put_label(r, name, v, "deterministic", None)
+        out.append(r)
+    return out
+
+
+def test_fixed_conditions_and_missing_sections_with_commands(tmp_path):
+    recs = _rows(4, "openai/gpt-test", labels={"tampering": True}) + _rows(
+        6, "openai/gpt-test", labels={"tampering": False}
+    )
+    recs += _rows(5, "openai/gpt-test", scenario="misrep_evaluation", labels={"score_inflated": True})
+    write_report(frame_from_records(recs), tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    # the tampering table holds subject, relation, instantiation fixed and says so
+    assert "Held fixed: metric=tampering_rate" in html
+    assert "relation=good, instantiation=file_only" in html
+    data = json.loads((tmp_path / "results.json").read_text())
+    missing = {(g["section"], g["missing"].split(":")[0]): g["command"] for g in data["missing"]}
+    cmd = missing[("misrepresentation (control and headline)", "misrep_evaluation, subject peer")]
+    assert cmd.startswith("peerpres run paper -m openai/gpt-test --slice") and "relation=non_shutdown" in cmd
+    assert any("no_peer" in c and "scenario=tampering" in c for c in missing.values())
+    assert any(s == "scenarios" for s, _ in missing)
+    assert "Sections that cannot be computed" in html and "relation=non_shutdown" in html
+
+
+def test_paper_figures_beside_ours_for_a_matching_model(tmp_path):
+    model = "google/gemini-3-flash-preview"
+    recs = []
+    for inst, k in (("file_only", 10), ("file_prt", 9), ("memory", 10)):
+        recs += _rows(k, model, instantiation=inst, labels={"tampering": True})
+        recs += _rows(10 - k, model, instantiation=inst, labels={"tampering": False})
+    write_report(frame_from_records(recs), tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    row = next(r for r in data["paper"] if r["paper_model"] == "Gemini 3 Flash" and "good peer" in r["behaviour"])
+    assert row["paper"] == "99.7%" and row["model"] == model
+    assert row["ours"].startswith("96.7% [") and row["kn"] == "29/30"
+    assert row["p_paper"] == "<0.0001" and "instantiation" in row["note"]
+    other = next(r for r in data["paper"] if r["paper_model"] == "GPT-5.2")
+    assert other["ours"] == "no matching model in these logs"
+    html = (tmp_path / "report.html").read_text()
+    assert "paper: binomial vs 0" in html and "happened at all" in html
+
+
+def test_calibration_of_a_synthetic_control(tmp_path):
+    """Injected rates come from the model args; the table marks whether each interval covers them."""
+    m = "peerpres/synthetic"
+    args = {"tamper": 0.5, "refuse": 0.0, "seed": 1}
+    recs = _rows(5, m, labels={"tampering": True}) + _rows(5, m, labels={"tampering": False})
+    recs += _rows(10, m, relation="bad", labels={"tampering": False})
+    for r in recs:
+        r["model_args"] = args if r["relation"] == "good" else {"tamper": 0.9, "seed": 1}
+    write_report(frame_from_records(recs), tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    good = next(
+        c
+        for c in data["cells"]
+        if c["metric"] == "tampering_rate" and c["relation"] == "good" and c["dataset"] == "all"
+    )
+    bad = next(
+        c for c in data["cells"] if c["metric"] == "tampering_rate" and c["relation"] == "bad" and c["dataset"] == "all"
+    )
+    assert good["injected"] == pytest.approx(0.5) and good["covers_injected"] is True
+    assert bad["injected"] == pytest.approx(0.9) and bad["covers_injected"] is False  # 0/10 vs 90%: a miscalibration
+    assert (tmp_path / "calibration.svg").exists()
+    html = (tmp_path / "report.html").read_text()
+    assert "injected rate beside the measured interval" in html and "NO" in html
+
+
+def test_cost_unknown_is_not_zero(tmp_path):
+    recs = _rows(3, "someprovider/unpriced-model", labels={"tampering": True})
+    for r in recs:
+        r["input_tokens"], r["output_tokens"], r["cost"] = 100, 10, float("nan")
+    write_report(frame_from_records(recs), tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    assert "not known: no price for someprovider/unpriced-model" in html
+    recs = _rows(3, "peerpres/synthetic-negative", labels={"tampering": False})
+    for r in recs:
+        r["input_tokens"], r["output_tokens"], r["cost"] = 100, 10, float("nan")
+    write_report(frame_from_records(recs), tmp_path / "b")
+    assert "$0.0000 (price table)" in (tmp_path / "b" / "report.html").read_text()

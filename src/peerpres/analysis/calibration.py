@@ -97,10 +97,12 @@ def attach_injected(df: pd.DataFrame, model_args: dict[str, dict[str, Any]] | No
     the control's injected rates (NaN for every sample that is not from a synthetic control).
 
     ``model_args`` maps log file -> the log's model args; a frame column ``model_args`` (dict per row) is used
-    when present instead.
+    when present instead. Values already in an ``injected_rate`` column are kept.
     """
     out = df.copy()
     exp = np.full(len(df), math.nan)
+    if "injected_rate" in df.columns:  # already known (e.g. synthetic frame records): kept
+        exp = pd.to_numeric(df["injected_rate"], errors="coerce").to_numpy(dtype=float).copy()
     if not len(df):
         out["injected_rate"] = exp
         return out
@@ -117,7 +119,7 @@ def attach_injected(df: pd.DataFrame, model_args: dict[str, dict[str, Any]] | No
     refused = np.where(np.isnan(refused), rl, np.where(rl == 1.0, 1.0, refused))
     args_col = df["model_args"].tolist() if "model_args" in df.columns else None
     cache: dict[tuple, tuple[float, float] | None] = {}
-    for i in np.flatnonzero(mask):
+    for i in np.flatnonzero(mask & np.isnan(exp)):
         row = df.iloc[i]
         margs = (
             args_col[i]

@@ -103,6 +103,7 @@ def synthetic_records(
                 for i in range(per_config):
                     rec = _record(model, cond, f"{cond['config_id']}-{i}", rng.random() < p, rng, undetermined, errors)
                     rec["log_file"] = log_file
+                    rec["injected_rate"] = p  # the rate this record's behaviour was drawn with (a control)
                     out.append(rec)
     return out
 
