@@ -6,6 +6,7 @@ NaN, never 0: an interval or test over nothing is unknown, not "no effect".
 
 from __future__ import annotations
 
+import gc
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -105,7 +106,13 @@ def adjust(pvalues: Sequence[float], method: str = "holm") -> list[float]:
     out = np.full(arr.shape, NAN)
     mask = ~np.isnan(arr)
     if mask.any():
-        out[mask] = multipletests(arr[mask], method=method)[1]
+        # statsmodels' Holm branch calls gc.collect(), which walks the whole heap (1 s per call with a large
+        # report in memory); freezing the existing objects first makes that call cheap and changes no result
+        gc.freeze()
+        try:
+            out[mask] = multipletests(arr[mask], method=method)[1]
+        finally:
+            gc.unfreeze()
     return out.tolist()
 
 
