@@ -245,25 +245,29 @@ def write_report(
     skip_bad_logs: bool = False,
     inventory: LogInventory | None = None,
 ) -> dict[str, str]:
-    """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths.
-
-    A frame with a ``model_args`` column (dict per row), or logs whose headers record the model args, give the
-    scripted controls' injected rates (analysis/calibration.py). ``df.attrs["log_inventory"]`` and
-    ``df.attrs["skipped_logs"]`` (lists of dicts, from the frame reader) are listed at the top of the report.
-    """
+    """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths."""
     df = frame_or_logs if isinstance(frame_or_logs, pd.DataFrame) else read_frame(frame_or_logs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    attrs = dict(df.attrs)
-    if "model_args" not in df.columns and len(df):
-        controls = df[df["model"].astype(str).str.startswith("peerpres/synthetic")]
-        df = attach_injected(df, log_model_args(controls["log_file"].dropna().astype(str)))
-    else:
-        df = attach_injected(df)
+    return _write_files(df, out, title, None)
+
+
+def _with_injected(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the synthetic controls' injected rates (analysis/calibration.py): from a ``model_args``
+    column when the frame has one, else from the model args recorded in each control log's header."""
+    if "model_args" in df.columns or not len(df):
+        return attach_injected(df)
+    controls = df[df["model"].astype(str).str.startswith("peerpres/synthetic")]
+    return attach_injected(df, log_model_args(controls["log_file"].dropna().astype(str)))
+
+
+def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: Any | None) -> dict[str, str]:
+    """Write every file of the report into the folder ``out``. ``inventory``: the logs read (frame reader)."""
+    df = _with_injected(df)
     cells = metrics.compute(df)
     prov = provenance(df)
-    prov_log_dirs = sorted({str(Path(p).parent) for p in prov["log_files"]})
-    log_dir_hint = prov_log_dirs[0] if len(prov_log_dirs) == 1 else "<log dir>"
+    log_dirs = sorted({str(Path(p).parent) for p in prov["log_files"]})
+    log_dir_hint = log_dirs[0] if len(log_dirs) == 1 else "<log dir>"
     gaps = find_gaps(metrics.prepare(df), cells, log_dir_hint)
     paper_rows = _paper_rows(cells, prov["models"])
 
@@ -272,6 +276,7 @@ def write_report(
         json.dump(
             {
                 "provenance": prov,
+                "logs": inventory.to_dict() if inventory is not None else None,
                 "cells": [c.to_dict() for c in cells],
                 "missing": [g.__dict__ for g in gaps],
                 "paper": paper_rows,
@@ -313,27 +318,13 @@ def write_report(
         paper_rows=paper_rows,
         paper_test=PAPER_TEST,
         paper_caveat=PAPER_TEST_CAVEAT,
-        inventory=_records(attrs.get("log_inventory")),
-        skipped=_records(attrs.get("skipped_logs")),
         run_properties=_run_properties(df),
         model_pos={t.title: t.key_columns.index("model") for t in all_tables},
         log_dir_hint=log_dir_hint,
+        logs=inventory.to_dict() if inventory is not None else None,
     )
     (out / "report.html").write_text(html, encoding="utf-8")
     paths = {"html": str(out / "report.html"), "json": str(out / "results.json"), "csv": str(out / "results.csv")}
     for f in figures:
         paths[f"{f['name']}.png"], paths[f"{f['name']}.svg"] = f["png"], f["svg"]
     return paths
-
-
-def _records(value: Any) -> dict[str, Any] | None:
-    """A list of dicts (or a DataFrame) as {"columns": [...], "rows": [[...]]} for the template; None if empty."""
-    if value is None:
-        return None
-    if isinstance(value, pd.DataFrame):
-        value = value.to_dict("records")
-    items = [dict(v) if isinstance(v, dict) else {"value": v} for v in value]
-    if not items:
-        return None
-    cols = list(dict.fromkeys(k for it in items for k in it))
-    return {"columns": cols, "rows": [["" if it.get(c) is None else str(it.get(c)) for c in cols] for it in items]}
