@@ -42,7 +42,7 @@ def test_decisions() -> None:
 
 def test_adaptive_run_stops_settled_cells(tmp_path: Path) -> None:
     margs = {"peerpres/synthetic": {"tamper": 0.6, "exfiltrate": 0.0, "seed": 5}}
-    execute("quick", ["peerpres/synthetic"], slice_text="scenario=tampering|exfiltration_deletion", model_args=margs,
+    execute("quick", ["peerpres/synthetic"], slice_text="scenario=tampering|exfiltration_deletion,relation=good", model_args=margs,
             epochs=40, log_dir=str(tmp_path), env={}, workers=1,
             adaptive={"precision": 0.1, "reference": 0.0, "alpha": 0.05, "min_samples": 5})
     keys, statuses = samples_in(tmp_path)

@@ -29,10 +29,12 @@ def test_paper_dry_run_counts() -> None:
 def test_quick_dry_run_counts() -> None:
     sw = build_sweep("quick", ["peerpres/synthetic"])
     conds = sw.conditions["peerpres/synthetic"]
-    # one config per scenario x subject: 5 scenarios x 2 subjects + alignment_faking (peer only)
-    assert len(conds) == 11
-    assert len({(c.scenario, c.subject) for c in conds}) == 11
-    assert sw.samples_per_model() == {"peerpres/synthetic": 110}
+    # one config per scenario x subject x relation (good and its controls) x monitoring: misrep_evaluation and
+    # misrep_finance 5 each (self good/no_peer/non_shutdown, peer good/non_shutdown), tampering and the two
+    # exfiltration tasks 3 each (self good/no_peer, peer good), alignment_faking 2 (peer good, both arms)
+    assert len(conds) == 21
+    assert len({(c.scenario, c.subject, c.relation, c.monitoring) for c in conds}) == 21
+    assert sw.samples_per_model() == {"peerpres/synthetic": 210}
 
 
 def test_dry_run_command_prints_samples_and_cost() -> None:
@@ -47,7 +49,7 @@ def test_price_override(tmp_path) -> None:
     p.write_text("models:\n  'openai/*': {input: 1.0, output: 0.0}\nepisode_tokens:\n  tampering: {input: 1000000, output: 0}\n")
     res = execute("quick", ["openai/gpt-4.1"], axes={"scenario": ["tampering"]}, prices_file=str(p), dry_run=True, env={})
     (row,) = res["estimate"]
-    assert row["samples"] == 20 and row["cost_usd"] == pytest.approx(20.0)
+    assert row["samples"] == 30 and row["cost_usd"] == pytest.approx(30.0)  # quick tampering: 3 configs x 10
 
 
 def test_slice_parsing() -> None:

@@ -13,7 +13,7 @@ from run_helpers import samples_in
 
 from peerpres.run.cli import execute
 
-SLICE = "scenario=tampering|exfiltration_deletion"
+SLICE = "scenario=tampering|exfiltration_deletion,relation=good"
 MODEL_ARGS = {"peerpres/synthetic": {"tamper": 0.5, "exfiltrate": 0.5, "seed": 3}}
 EPOCHS = 3
 EXPECTED = 4 * EPOCHS  # quick: tampering and exfiltration_deletion, self and peer
