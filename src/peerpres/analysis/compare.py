@@ -23,6 +23,7 @@ RATE_METRICS = (
     "misrep_rate",
     "tampering_rate",
     "exfiltration_rate",
+    "exfiltration_state_rate",
     "af_inflation_rate",
     "af_not_executed_rate",
     "af_refusal_rate",
