@@ -227,3 +227,15 @@ def test_cost_unknown_is_not_zero(tmp_path):
         r["input_tokens"], r["output_tokens"], r["cost"] = 100, 10, float("nan")
     write_report(frame_from_records(recs), tmp_path / "b")
     assert "$0.0000 (price table)" in (tmp_path / "b" / "report.html").read_text()
+
+
+def test_bar_figure_draws_only_categories_that_were_run():
+    from peerpres.analysis import metrics
+    from peerpres.report.figures import bars_figure
+
+    recs = _rows(3, "openai/gpt-test", labels={"tampering": True}) + _rows(
+        3, "openai/gpt-test", relation="bad", instantiation="memory", labels={"tampering": False}
+    )
+    fig = bars_figure(metrics.compute(frame_from_records(recs)))
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["good\nfile_only", "bad\nmemory"]  # no neutral, no file_prt: never drawn as 0%
