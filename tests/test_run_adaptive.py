@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 from inspect_ai.log import list_eval_logs, read_eval_log
-
 from run_helpers import samples_in
 
 from peerpres.run.adaptive import BettingCS, decide

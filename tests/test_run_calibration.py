@@ -4,17 +4,15 @@ metrics. Fixed seed, so the outcome is deterministic."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from peerpres.analysis import stats
-from peerpres.analysis.frame import read_frame
+from peerpres.analysis.frame import label_names, read_frame
 from peerpres.run.cli import execute
 from peerpres.run.costs import _labels_of
 from peerpres.run.indicators import misbehaviour
-from peerpres.analysis.frame import label_names
 
 RATES = {
     "misrepresent": 0.3,
