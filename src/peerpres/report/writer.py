@@ -172,7 +172,8 @@ def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
         what = "inflation" if c.metric == "af_inflation_gap" else "not executed"
         lines.append(
             f"{c.model}{tag}, alignment-faking gap ({what}, unmonitored minus monitored), {c.relation}/"
-            f"{c.instantiation}: {headline_rate(c, True)}, p={pval(c.p)} ({c.test})."
+            f"{c.instantiation}: {headline_rate(c, True)}"
+            + (f", p={pval(c.p)} ({c.test})." if not c.needs_grader else f" ({c.test}).")
         )
     return {"models": models, "label_sources": label_sources, "lines": lines}
 

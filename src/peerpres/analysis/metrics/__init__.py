@@ -67,6 +67,8 @@ __all__ = [
     "tampering",
 ]
 
+NOT_TESTED = "not tested: needs a grader (a test on the determined samples alone would be biased)"
+
 METRIC_FUNCTIONS: tuple[Callable[[pd.DataFrame], list[Cell]], ...] = (
     misrepresentation,
     tampering,
@@ -87,10 +89,7 @@ def compute(df: pd.DataFrame, holm: bool = True) -> list[Cell]:
     for c in cells:
         if c.needs_grader and not math.isnan(c.p):
             # a test on the determined samples alone would carry their selection bias: no p-value until graded
-            c.p, c.test = (
-                math.nan,
-                f"not tested: needs a grader ({c.test.split(':')[0]} on the determined samples would be biased)",
-            )
+            c.p, c.test = math.nan, NOT_TESTED
     if holm:
         by_metric: dict[str, list[Cell]] = {}
         for c in cells:
