@@ -26,7 +26,8 @@ import pandas as pd
 
 from peerpres.analysis import metrics
 from peerpres.analysis.calibration import attach_injected, log_model_args
-from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_names, read_frame
+from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_names, load_frame
+from peerpres.analysis.logs import LogInventory
 from peerpres.report.figures import write_figures
 from peerpres.report.gaps import find_gaps
 from peerpres.report.paper import PAPER_TEST, PAPER_TEST_CAVEAT, beside
@@ -246,11 +247,84 @@ def write_report(
     skip_bad_logs: bool = False,
     inventory: LogInventory | None = None,
 ) -> dict[str, str]:
-    """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths."""
-    df = frame_or_logs if isinstance(frame_or_logs, pd.DataFrame) else read_frame(frame_or_logs)
+    """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths.
+
+    Logs are read exactly once per sample (``analysis.frame.load_frame``); an unreadable log raises
+    ``BadLogError`` unless ``skip_bad_logs``, and the report then lists it. ``inventory`` (logs read, their
+    status, samples used/superseded, skipped files) goes with a frame passed directly. The files are written into a
+    new folder beside ``out_dir`` and swapped into place (``staged_dir``): a report killed midway leaves the
+    previous report whole, never a mix of old and new files.
+    """
+    if isinstance(frame_or_logs, pd.DataFrame):
+        df = frame_or_logs
+    else:
+        df, inventory = load_frame(frame_or_logs, skip_bad_logs=skip_bad_logs)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return _write_files(df, out, title, None)
+    with staged_dir(out) as stage:
+        paths = _write_files(df, stage, title, inventory)
+    return {k: str(out / Path(v).relative_to(stage)) for k, v in paths.items()}
+
+
+# -- atomic output ---------------------------------------------------------------------------------------------
+
+REPORT_SUFFIXES = (".html", ".json", ".csv", ".png", ".svg")
+
+
+def _is_report_dir(path: Path) -> bool:
+    """True if ``path`` holds only files a report writes (so replacing it loses nothing else)."""
+    return all(p.is_file() and p.suffix in REPORT_SUFFIXES for p in path.iterdir())
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+@contextlib.contextmanager
+def staged_dir(out: Path) -> Iterator[Path]:
+    """Yield a fresh folder beside ``out``; on success put it in ``out``'s place, on any error remove it.
+
+    An existing ``out`` is replaced only if it holds nothing but report files (``REPORT_SUFFIXES``), so a
+    report pointed at a folder with other content fails before writing instead of deleting that content. The
+    replacement is one atomic exchange on Linux, else two renames (old aside, new in place).
+    Raises ``FileExistsError`` for an ``out`` that is a file or holds other files.
+    """
+    out = Path(out)
+    if out.is_symlink():
+        out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"report output {out} is a file, not a folder")
+    if out.is_dir() and not _is_report_dir(out):
+        raise FileExistsError(
+            f"report output {out} holds files or folders that are not part of a report; "
+            "choose an empty folder or a previous report's folder"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        yield stage
+        os.chmod(stage, 0o755)  # mkdtemp makes it 0700; a report folder is as readable as any other
+        if not out.exists():
+            os.rename(stage, out)
+        elif _exchange(stage, out):
+            shutil.rmtree(stage)  # now holds the previous report
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / out.name)
+            os.rename(stage, out)
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
 
 
 def _with_injected(df: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +336,7 @@ def _with_injected(df: pd.DataFrame) -> pd.DataFrame:
     return attach_injected(df, log_model_args(controls["log_file"].dropna().astype(str)))
 
 
-def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: Any | None) -> dict[str, str]:
+def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: LogInventory | None) -> dict[str, str]:
     """Write every file of the report into the folder ``out``. ``inventory``: the logs read (frame reader)."""
     df = _with_injected(df)
     cells = metrics.compute(df)
