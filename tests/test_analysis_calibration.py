@@ -66,12 +66,14 @@ def test_per_sample_expectation_follows_what_is_known_about_refusal():
         [
             _rec(0),  # refusal unknown, state label: p (1 - r)
             _rec(1, outcome="refused"),  # known refusal: 0
-            _rec(2, outcome="acted"),  # known not refused: p
+            _rec(2, outcome="acted"),  # acted says nothing about declining after reading: p (1 - r)
             _rec(3, refuse=True),
             _rec(4, scenario="misrep_evaluation"),  # report label, refusal unknown: p
             {**_rec(5), "model": "openai/gpt-5.2"},  # a model: no injected rate
+            _rec(6, refuse=False),  # known not refused: p
         ]
     )
     got = attach_injected(df)["injected_rate"].tolist()
-    assert got[:5] == pytest.approx([0.4, 0.0, 0.5, 0.0, 0.3])
+    assert got[:5] == pytest.approx([0.4, 0.0, 0.4, 0.0, 0.3])
     assert math.isnan(got[5])
+    assert got[6] == pytest.approx(0.5)
