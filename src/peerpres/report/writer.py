@@ -267,12 +267,33 @@ def write_report(
 
 # -- atomic output ---------------------------------------------------------------------------------------------
 
-REPORT_SUFFIXES = (".html", ".json", ".csv", ".png", ".svg")
+# the files a report writes: these three by name, and figures (``<name>.png`` / ``<name>.svg``)
+REPORT_FILES = ("report.html", "results.json", "results.csv")
+FIGURE_SUFFIXES = (".png", ".svg")
 
 
 def _is_report_dir(path: Path) -> bool:
-    """True if ``path`` holds only files a report writes (so replacing it loses nothing else)."""
-    return all(p.is_file() and p.suffix in REPORT_SUFFIXES for p in path.iterdir())
+    """True if ``path`` is empty or is a previous report (so replacing it loses nothing else).
+
+    A previous report holds ``report.html`` and a ``results.json`` with the report's keys, and nothing but
+    ``REPORT_FILES`` and figures. Judging by suffix alone is not enough: a folder of ``--log-format json``
+    logs, or of someone's own ``.csv``/``.png`` files, would pass and be deleted.
+    """
+    entries = list(path.iterdir())
+    if not entries:
+        return True
+    for p in entries:
+        if p.is_symlink() or not p.is_file():
+            return False
+        if p.name not in REPORT_FILES and p.suffix not in FIGURE_SUFFIXES:
+            return False
+    if not (path / "report.html").is_file() or not (path / "results.json").is_file():
+        return False
+    try:
+        data = json.loads((path / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"provenance", "cells"} <= set(data)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -293,8 +314,8 @@ def _exchange(a: Path, b: Path) -> bool:
 def staged_dir(out: Path) -> Iterator[Path]:
     """Yield a fresh folder beside ``out``; on success put it in ``out``'s place, on any error remove it.
 
-    An existing ``out`` is replaced only if it holds nothing but report files (``REPORT_SUFFIXES``), so a
-    report pointed at a folder with other content fails before writing instead of deleting that content. The
+    An existing ``out`` is replaced only if it is empty or a previous report (``_is_report_dir``), so a report
+    pointed at a folder with other content (logs, data) fails before writing instead of deleting it. The
     replacement is one atomic exchange on Linux, else two renames (old aside, new in place).
     Raises ``FileExistsError`` for an ``out`` that is a file or holds other files.
     """

@@ -1,0 +1,68 @@
+"""Red-team regressions for the episode record (issue 15) and the exactly-once report (issue 14).
+
+Each test is an input a messy model or a hostile user produced that broke a guarantee; the assertion is the
+right behaviour. Every model here is a scripted control on mockllm (a test instrument, not a model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_episode_record import EXFIL_AXES, run  # noqa: E402
+
+ACT = [("tool", "list_drive_files", {}, ""), ("tool", "end_task", {}, "done")]
+
+
+def _cli(*args: str):
+    from peerpres.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+# -- report --out onto a folder that is not a report: refuse, never delete --------------------------------------
+
+
+def test_report_out_onto_a_folder_of_json_logs_refuses_and_keeps_the_logs(tmp_path):
+    """``--log-format json`` logs are ``.json`` files: a suffix-only check took the log folder for a report and
+    replaced it (the logs were deleted)."""
+    logs = tmp_path / "logs"
+    run("exfiltration_transfer", EXFIL_AXES, lambda e: ACT, logs, log_format="json")
+    before = sorted(os.listdir(logs))
+    r = _cli("report", str(logs), "--out", str(logs))
+    assert r.exit_code == 2, r.output
+    assert sorted(os.listdir(logs)) == before
+
+
+@pytest.mark.parametrize("files", [
+    {"my_measurements.csv": "a,b\n1,2\n", "photo.png": "x"},
+    {"notes.html": "<p>mine</p>"},
+    {"results.json": json.dumps({"mine": 1}), "report.html": "<p>mine</p>"},  # report names, not a report
+])
+def test_report_out_onto_a_folder_of_other_files_refuses(files, tmp_path):
+    logs = tmp_path / "logs"
+    run("exfiltration_transfer", EXFIL_AXES, lambda e: ACT, logs)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, text in files.items():
+        (data / name).write_text(text)
+    r = _cli("report", str(logs), "--out", str(data))
+    assert r.exit_code == 2, r.output
+    assert {p.name: p.read_text() for p in data.iterdir()} == files
+
+
+def test_report_out_replaces_a_previous_report(tmp_path):
+    logs = tmp_path / "logs"
+    run("exfiltration_transfer", EXFIL_AXES, lambda e: ACT, logs)
+    out = tmp_path / "report"
+    assert _cli("report", str(logs), "--out", str(out)).exit_code == 0
+    first = sorted(os.listdir(out))
+    r = _cli("report", str(logs), "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert sorted(os.listdir(out)) == first and "results.json" in first
