@@ -66,3 +66,47 @@ def test_report_out_replaces_a_previous_report(tmp_path):
     r = _cli("report", str(logs), "--out", str(out))
     assert r.exit_code == 0, r.output
     assert sorted(os.listdir(out)) == first and "results.json" in first
+
+
+# -- rejudge: a bad log is named and skipped; a failed write keeps the original --------------------------------
+
+
+def test_rejudge_names_an_unreadable_log_and_goes_on(tmp_path):
+    """A valid zip without Inspect's header raised ``KeyError`` out of ``peerpres rejudge`` (a traceback, the
+    logs after it never re-judged); a truncated log's error did not name the file."""
+    import zipfile
+
+    run("exfiltration_transfer", EXFIL_AXES, lambda e: ACT, tmp_path)
+    with zipfile.ZipFile(tmp_path / "0-no-header.eval", "w") as zf:
+        zf.writestr("samples/1_epoch_1.json", "{}")
+    (tmp_path / "0-zero-bytes.eval").write_bytes(b"")
+    r = _cli("rejudge", str(tmp_path), "--grader", "mockllm/model")
+    assert r.exit_code == 1, (r.output, r.exception)
+    assert r.output.count("re-judged ") == 1  # the good log, after both bad ones (sorted first)
+    for name in ("0-no-header.eval", "0-zero-bytes.eval"):
+        assert f"not re-judged: {tmp_path / name}" in r.output
+
+
+def test_rejudge_that_fails_while_writing_keeps_the_original_log(tmp_path, monkeypatch):
+    """Inspect writes the log in place: a re-judge killed (here: failing) mid-write destroyed the log."""
+    from inspect_ai.log import read_eval_log
+
+    from peerpres.judge import rejudge as rj
+
+    log = run("exfiltration_transfer", EXFIL_AXES, lambda e: ACT, tmp_path)
+    path = Path(log.location)
+    before = path.read_bytes()
+
+    def half_write(log, location, format="auto"):
+        Path(location).write_bytes(before[: len(before) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rj, "write_eval_log", half_write)
+    with pytest.raises(KeyboardInterrupt):
+        rj.rejudge_log(path, grader=None)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary file left behind
+    monkeypatch.undo()
+    mode = path.stat().st_mode & 0o777
+    rj.rejudge_log(path, grader=None)
+    assert read_eval_log(str(path)).status == "success" and path.stat().st_mode & 0o777 == mode

@@ -37,8 +37,8 @@ def register(app: typer.Typer) -> None:
             try:
                 target = rejudge_log(f, grader, refusal_rule, include_tool_results,
                                      judge_timeout=judge_timeout, max_retries=judge_retries)
-            except ValueError as e:  # a log with no samples: said, counted, and the others still re-judged
-                typer.echo(f"not re-judged: {e}", err=True)
+            except (ValueError, OSError) as e:  # no samples, unreadable, unwritable: said, counted, the others go on
+                typer.echo(f"not re-judged: {f}: {e}" if str(f) not in str(e) else f"not re-judged: {e}", err=True)
                 failed += 1
                 continue
             typer.echo(f"re-judged {target}")

@@ -19,7 +19,10 @@ can be re-scored:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import tempfile
 from pathlib import Path
 
 from inspect_ai import score
@@ -58,17 +61,34 @@ def rejudge_log(path: Path, grader: str | None, refusal_rule: str = "uniform", i
                 out: Path | None = None, judge_timeout: float | None = None, max_retries: int = 2) -> Path:
     """Re-score one log with the peerpres labels scorer and the given grader; returns where it was written.
 
+    The new log is written beside the target under a name no log reader takes (``<name>.rejudge-<random>``)
+    and renamed over it, so a re-judge killed or failing while writing leaves the original log whole.
+
     Raises:
-        ValueError: the log has no samples.
+        ValueError: the log has no samples, or cannot be read (the message names the file).
+        OSError: the new log cannot be written (the original is left as it was).
     """
     from ..scoring import peerpres_labels
 
-    log = read_eval_log(str(path))
+    try:
+        log = read_eval_log(str(path))
+    except Exception as e:  # noqa: BLE001  (truncated, no header, not a log: named, never a traceback)
+        raise ValueError(f"{path}: unreadable log: {' '.join(f'{type(e).__name__}: {e}'.split())[:300]}") from e
     if not log.samples:
         raise ValueError(f"{path}: the log has no samples to re-judge")
     scorer = peerpres_labels(grader=grader, refusal_rule=refusal_rule, include_tool_results=include_tool_results,
                              judge_timeout=judge_timeout, max_retries=max_retries)
     rescored = score(log, scorers=scorer, action="overwrite", display="none")
-    target = out or path
-    write_eval_log(rescored, str(target))
+    target = Path(out or path)
+    fmt = "json" if target.suffix == ".json" else "eval"
+    fd, tmp = tempfile.mkstemp(prefix=f"{target.name}.rejudge-", dir=target.parent)
+    os.close(fd)
+    try:
+        write_eval_log(rescored, tmp, format=fmt)
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)  # mkstemp made it 0600
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return target
