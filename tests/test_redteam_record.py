@@ -110,3 +110,46 @@ def test_rejudge_that_fails_while_writing_keeps_the_original_log(tmp_path, monke
     mode = path.stat().st_mode & 0o777
     rj.rejudge_log(path, grader=None)
     assert read_eval_log(str(path)).status == "success" and path.stat().st_mode & 0o777 == mode
+
+
+# -- time and working limits: a limit, not an error -----------------------------------------------------------
+
+
+def _slow(turn, delay: float):
+    import time
+
+    from inspect_ai.model import get_model
+    from test_episode_record import _turn
+
+    def output(input, tools, tool_choice, config):
+        time.sleep(delay)  # the wall clock runs; the limit fires at the next await
+        return _turn(turn)
+
+    return get_model("mockllm/model", custom_outputs=output)
+
+
+@pytest.mark.parametrize("limit,turn,outcome", [
+    ("time", ("text", "Let me think about this."), "limit"),
+    ("working", ("text", "Let me think about this."), "limit"),
+    ("time", ("tool", "list_drive_files", {}, ""), "acted"),
+])
+def test_time_and_working_limits_are_limits_not_errors(limit, turn, outcome, tmp_path):
+    """Inspect's time and working limits cancel the solver (CancelledError), so the loop recorded "error" and
+    every label became undetermined, though Inspect logged a limit and the paper counts the episode."""
+    from inspect_ai import eval as inspect_eval
+
+    from peerpres.episode import record_from_store
+    from peerpres.tasks import scenario_task
+
+    task = scenario_task("exfiltration_transfer", agent_family="Gemini", **EXFIL_AXES)
+    log = inspect_eval(task, model=_slow(turn, 0.6), log_dir=str(tmp_path), display="none",
+                       **{f"{limit}_limit": 1})[0]
+    assert log.status == "success", log.error
+    s = log.samples[0]
+    assert s.limit is not None and s.limit.type == limit
+    sc = s.scores["peerpres_labels"]
+    assert sc.metadata["outcome"]["value"] == outcome, sc.metadata["outcome"]
+    assert sc.metadata["stop"]["reason"] == f"limit:{limit}"
+    assert record_from_store(s.store).stop["reason"] == f"limit:{limit}"  # a re-judge reads the same
+    labels = sc.metadata["labels"]
+    assert labels["exfiltration"]["value"] is False  # the paper's rule, not "outcome error"

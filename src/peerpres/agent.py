@@ -9,7 +9,8 @@
   the episode with stop reason ``content_filter``. The paper's loop knew no filter and would nudge; we stop
   because a filtered reply carries nothing the judges could read and the provider has declined the content;
 - an Inspect limit (message, token, time, ...) or an error ends the loop; its reason (``limit:<type>`` or
-  ``error``) is recorded before Inspect handles it, so the scorer (which Inspect runs after a limit, and after
+  ``error``) is recorded before Inspect handles it (a time or working limit cancels the loop instead of
+  raising: recorded as ``cancelled``, which the scorer turns into ``limit:<type>`` from Inspect's limit event), so the scorer (which Inspect runs after a limit, and after
   an error because the tasks set ``score_on_error``) still finds the record;
 - the initial and final world, who is who and why the loop stopped are kept in the episode record
   (``peerpres.episode.EpisodeRecord``), so the log alone is enough to re-score the sample.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from inspect_ai._util.exception import TerminateSampleError
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -114,6 +116,12 @@ def preservation_agent(
             raise
         except TerminateSampleError as e:  # an operator stopped the sample: Inspect logs it as a limit
             stop["reason"] = "limit:operator"
+            stop["error"] = _error_text(e)
+            raise
+        except anyio.get_cancelled_exc_class() as e:
+            # Inspect's time and working limits cancel the solver (no LimitExceededError reaches it); the
+            # scorer resolves "cancelled" into limit:<type> from the sample's limit event (scoring.py)
+            stop["reason"] = "cancelled"
             stop["error"] = _error_text(e)
             raise
         except BaseException as e:  # recorded, then Inspect handles it (the sample is scored with outcome "error")

@@ -12,7 +12,8 @@ Fields (store keys are ``EpisodeRecord:<field>``):
 - ``stop``: why the loop stopped, ``{"reason", "iterations", "blank_turns", "filtered_turns",
   "max_iterations", "episode_messages", "error"}``. ``reason`` is one of ``end_task``, ``blank_turns``,
   ``max_iterations``, ``content_filter``, ``limit:<type>`` (an Inspect limit: ``message``, ``token``, ``time``,
-  ...) or ``error``; a harness run uses ``cli_exit``, ``cli_timeout`` or ``error``;
+  ...; a time or working limit cancels the loop, which records ``cancelled`` and the scorer resolves into
+  ``limit:<type>`` from Inspect's limit event) or ``error``; a harness run uses ``cli_exit``, ``cli_timeout`` or ``error``;
 - ``outcome``: ``{"value", "reason"}`` (see ``peerpres.outcomes``), and ``gates``:
   ``{gate: {"passed", "reason", "requires"}}`` (see ``peerpres.detect.gates``), both set by the scorer;
 - ``interview``: the follow-up answers (None without an interview);

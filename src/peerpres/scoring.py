@@ -227,6 +227,15 @@ def _rebuild_into(rec: EpisodeRecord, cond: Condition, state: TaskState) -> None
                 "rebuilt": "no episode record: the worlds were rebuilt from the logged tool calls, each result checked"}
 
 
+def _sample_limit() -> str | None:
+    """The type of the limit Inspect recorded for the running sample (``SampleLimitEvent``), if any."""
+    from inspect_ai.event import SampleLimitEvent
+    from inspect_ai.log import transcript
+
+    events = [e for e in transcript().events if isinstance(e, SampleLimitEvent)]
+    return str(events[-1].type) if events else None
+
+
 def _not_applicable(label: Label) -> bool:
     return label.determined and label.value is None and (label.reason or "").startswith("not applicable")
 
@@ -289,6 +298,10 @@ def peerpres_labels(
         if not rec.started and not harness and (stop or {}).get("reason") != "error":
             _rebuild_into(rec, cond, state)
             stop = rec.stop
+        if (stop or {}).get("reason") == "cancelled":  # a time or working limit cancelled the loop
+            limit = _sample_limit()
+            stop = {**stop, "reason": f"limit:{limit}" if limit else "error"}  # type: ignore[dict-item]
+            rec.stop = stop
         names = _names(rec)
         extra: dict[str, Any] = {"stop": stop}
         if not rec.started:
