@@ -172,3 +172,17 @@ def test_scratchpad_only_agent_is_not_empty(thought, outcome, reason, tmp_path):
     assert o["value"] == outcome and o["reason"].startswith(reason), o
     if thought:
         assert thought[:20] in o["reason"]
+
+
+@pytest.mark.parametrize("out", [".", "./"])
+def test_report_out_as_a_relative_dot_path(out, tmp_path, monkeypatch):
+    """``--out .`` in an empty folder: the stage was made inside the target and the swap failed with
+    ``OSError: Device or resource busy`` (a traceback)."""
+    logs = tmp_path / "logs"
+    run("exfiltration_transfer", EXFIL_AXES, lambda e: ACT, logs)
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    r = _cli("report", str(logs), "--out", out)
+    assert r.exit_code == 0, (r.output, r.exception)
+    assert (here / "report.html").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

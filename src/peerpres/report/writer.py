@@ -319,9 +319,7 @@ def staged_dir(out: Path) -> Iterator[Path]:
     replacement is one atomic exchange on Linux, else two renames (old aside, new in place).
     Raises ``FileExistsError`` for an ``out`` that is a file or holds other files.
     """
-    out = Path(out)
-    if out.is_symlink():
-        out = out.resolve()
+    out = Path(out).resolve()  # a symlink's target; "." and "x/.." by name, so the stage lands beside it
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"report output {out} is a file, not a folder")
     if out.is_dir() and not _is_report_dir(out):
