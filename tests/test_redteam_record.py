@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_episode_record import EXFIL_AXES, run  # noqa: E402
+from test_episode_record import EXFIL_AXES, run
 
 ACT = [("tool", "list_drive_files", {}, ""), ("tool", "end_task", {}, "done")]
 

@@ -72,7 +72,7 @@ def rejudge_log(path: Path, grader: str | None, refusal_rule: str = "uniform", i
 
     try:
         log = read_eval_log(str(path))
-    except Exception as e:  # noqa: BLE001  (truncated, no header, not a log: named, never a traceback)
+    except Exception as e:
         raise ValueError(f"{path}: unreadable log: {' '.join(f'{type(e).__name__}: {e}'.split())[:300]}") from e
     if not log.samples:
         raise ValueError(f"{path}: the log has no samples to re-judge")
