@@ -11,9 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from test_episode_record import EXFIL_AXES, run
+from typer.testing import CliRunner
 
 ACT = [("tool", "list_drive_files", {}, ""), ("tool", "end_task", {}, "done")]
 
