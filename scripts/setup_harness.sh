@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the production-harness mode needs (idempotent; safe to re-run; CI calls it). What it changes:
 #   - apt-get installs, when missing: openssh-server and openssh-client (real sshd servers), iproute2 and
-#     util-linux (netns, unshare, setpriv), nodejs and npm (the agent CLIs; Node >= 20 is needed).
+#     util-linux (netns, nsenter, setpriv), nodejs and npm (the agent CLIs; Node >= 20 is needed),
+#     bubblewrap (the agent's and the servers' sandboxes)
 #     Where systemd runs, Debian's openssh-server package enables and starts a system sshd on port 22;
 #     peerpres never uses it (it starts its own sshd instances in private network namespaces), so stop it
 #     with `systemctl disable --now ssh` if you do not want it.
@@ -36,6 +37,7 @@ command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -48,7 +48,7 @@ def readiness(cli: str | None = None) -> Readiness:
     problems: list[str] = []
     if os.geteuid() != 0:
         problems.append("harness runs need root (network namespaces, sshd, switching to the agent user)")
-    for tool in ("ip", "unshare", "setpriv", "ssh", "ssh-keygen", "tar", "nsenter"):
+    for tool in ("ip", "bwrap", "setpriv", "ssh", "ssh-keygen", "tar", "nsenter"):
         if shutil.which(tool) is None:
             problems.append(f"{tool} not found")
     if not Path("/usr/sbin/sshd").exists():

@@ -5,15 +5,23 @@ Every worker runs Inspect's ``eval_set`` on a disjoint part of the units into th
 workers, so a re-run with any ``--workers``/``--shard`` pairs each unit with its existing log and completes only
 what is missing. Ctrl-C reaches the workers (same process group); Inspect writes their logs as cancelled, and
 the same command resumes them.
+
+Nothing of a run's settings is written to disk outside the log dir: each worker gets its spec (model args,
+``-M api_key=...`` included) through a pipe on its stdin. Workers die with the parent: each sets
+``PR_SET_PDEATHSIG`` (SIGINT, handled like Ctrl-C) and exits by itself if it is orphaned anyway. The parent
+holds an exclusive ``flock`` on ``<log dir>/.peerpres-run.lock`` (which names its PID and its workers'); the
+workers inherit the locked descriptor, so the lock stays taken until the last of them has exited, and a
+second run on the same log dir refuses to start meanwhile (``RunLockedError``).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -21,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .sweep import Sweep, Unit, partition
+from .sweep import Sweep, SweepError, Unit, partition
 
 
 @dataclass
@@ -45,6 +53,49 @@ class RunResult:
     interrupted: bool
     done: dict[str, int]
     log_dir: str
+
+
+LOCK_NAME = ".peerpres-run.lock"
+PARENT_ENV = "PEERPRES_RUN_PARENT"
+LOCK_FD_ENV = "PEERPRES_RUN_LOCK_FD"
+
+
+class RunLockedError(SweepError):
+    """Another ``peerpres run`` (or its workers) is still running on the same log dir (raised before any
+    worker starts; ``peerpres run`` prints it and exits with status 2)."""
+
+
+def acquire_lock(log_dir: str) -> int:
+    """Take the run lock of ``log_dir`` (exclusive, non-blocking ``flock``); returns its file descriptor
+    (inheritable, so workers keep the lock alive). Raises ``RunLockedError`` naming the holder's PIDs."""
+    path = Path(log_dir) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        if e.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        try:
+            holder = json.loads(path.read_text() or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        pids = [holder.get("parent"), *holder.get("workers", [])]
+        alive = [p for p in pids if isinstance(p, int) and Path(f"/proc/{p}").exists()]
+        raise RunLockedError(
+            f"another peerpres run is still running on {log_dir} (parent PID {holder.get('parent', '?')}, "
+            f"processes still alive: {alive or 'unknown'}); wait for it to finish or stop it "
+            f"(kill {' '.join(map(str, alive)) or '<pid>'}), then re-run to resume."
+        ) from None
+    os.set_inheritable(fd, True)
+    _write_lock(fd, [])
+    return fd
+
+
+def _write_lock(fd: int, workers: list[int]) -> None:
+    data = json.dumps({"parent": os.getpid(), "workers": workers}).encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
 
 
 def my_units(sweep: Sweep, shard: tuple[int, int]) -> list[Unit]:
@@ -73,8 +124,23 @@ def _spec(units: list[Unit], opts: RunOptions) -> dict[str, Any]:
 
 
 def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every: float = 5.0) -> RunResult:
+    """Run this shard's units in worker processes; raises ``RunLockedError`` (before any worker starts) while
+    an earlier run's processes are alive on the same log dir."""
     units = my_units(sweep, opts.shard)
     Path(opts.log_dir).mkdir(parents=True, exist_ok=True)
+    lock_fd = acquire_lock(opts.log_dir)
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        return _run_locked(units, opts, out, progress_every, lock_fd, procs)
+    finally:
+        for p in procs:  # live workers here only if the parent itself failed: do not leave them behind
+            if p.poll() is None:
+                p.terminate()
+        os.close(lock_fd)
+
+
+def _run_locked(units: list[Unit], opts: RunOptions, out: TextIO, progress_every: float, lock_fd: int,
+                procs: list[subprocess.Popen[str]]) -> RunResult:
     # create the eval-set id once, before workers race to create it
     from inspect_ai._eval.evalset import eval_set_id_for_log_dir
 
@@ -87,9 +153,7 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
     done: dict[str, int] = defaultdict(int)
     tokens: dict[str, int] = defaultdict(int)
     lock = threading.Lock()
-    procs: list[subprocess.Popen[str]] = []
-    tmp = tempfile.mkdtemp(prefix="peerpres-run-")
-    env = {**os.environ, "PEERPRES_RUN_PROGRESS": "1"}
+    env = {**os.environ, "PEERPRES_RUN_PROGRESS": "1", PARENT_ENV: str(os.getpid()), LOCK_FD_ENV: str(lock_fd)}
     out.write(
         f"peerpres run: {sum(total.values())} samples ({len(units)} tasks) in {len(parts)} worker process(es)"
         + (f", shard {opts.shard[0]}/{opts.shard[1]}" if opts.shard[1] > 1 else "")
@@ -111,18 +175,34 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
                     done[ev["model"]] += 1
                     tokens[ev["model"]] += int(ev.get("tokens") or 0)
 
+    def feed(p: subprocess.Popen[str], spec: str) -> None:
+        assert p.stdin is not None
+        try:
+            p.stdin.write(spec)
+            p.stdin.close()
+        except OSError:  # the worker died before reading its spec: its exit code reports it
+            pass
+
     threads = []
-    for k, part in enumerate(parts):
-        spec_path = Path(tmp) / f"worker-{k}.json"
-        spec_path.write_text(json.dumps(_spec(part, opts), default=str))
+    for part in parts:
         p = subprocess.Popen(
-            [sys.executable, "-m", "peerpres.run.worker", str(spec_path)],
-            stdout=subprocess.PIPE, text=True, env=env,
+            [sys.executable, "-m", "peerpres.run.worker", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, pass_fds=(lock_fd,),
         )
         procs.append(p)
-        t = threading.Thread(target=reader, args=(p,), daemon=True)
-        t.start()
-        threads.append(t)
+        for target, args in ((feed, (p, json.dumps(_spec(part, opts), default=str))), (reader, (p,))):
+            t = threading.Thread(target=target, args=args, daemon=True)
+            t.start()
+            threads.append(t)
+    _write_lock(lock_fd, [p.pid for p in procs])
+    return _wait(procs, threads, show_every=progress_every, out=out, lock=lock, done=done, tokens=tokens,
+                 total=total, log_dir=opts.log_dir)
+
+
+def _wait(procs: list[subprocess.Popen[str]], threads: list[threading.Thread], *, show_every: float, out: TextIO,
+          lock: threading.Lock, done: dict[str, int], tokens: dict[str, int], total: dict[str, int],
+          log_dir: str) -> RunResult:
+    progress_every = show_every
 
     def show() -> None:
         with lock:
@@ -156,4 +236,4 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
     show()
     codes = [p.returncode for p in procs]
     interrupted = interrupted or any(c in (130, -2) for c in codes)
-    return RunResult(success=all(c == 0 for c in codes), interrupted=interrupted, done=dict(done), log_dir=opts.log_dir)
+    return RunResult(success=all(c == 0 for c in codes), interrupted=interrupted, done=dict(done), log_dir=log_dir)

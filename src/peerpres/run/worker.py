@@ -1,19 +1,51 @@
 """One worker process of ``peerpres run``: runs its units with Inspect's ``eval_set`` into the shared log dir.
 
-Invoked as ``python -m peerpres.run.worker SPEC.json``. Progress is written to stdout as JSON lines
-(``{"event": "sample", "model": ...}``) by an Inspect hook enabled only in workers.
+Invoked as ``python -m peerpres.run.worker -`` with the spec (JSON) on stdin, so no secret in it (e.g.
+``-M api_key=...``) touches the disk; ``python -m peerpres.run.worker SPEC.json`` reads a file. Progress is
+written to stdout as JSON lines (``{"event": "sample", "model": ...}``) by an Inspect hook enabled only in
+workers.
+
+Started by ``peerpres run`` (``PEERPRES_RUN_PARENT`` set), the worker dies with its parent: the kernel sends
+it SIGINT when the parent dies (``PR_SET_PDEATHSIG``), which Inspect handles like Ctrl-C (logs written as
+cancelled, sandboxes torn down); if it is still alive ``ORPHAN_GRACE`` seconds after being orphaned, it exits
+hard.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from typing import Any
 
 from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
 
 PROGRESS_ENV = "PEERPRES_RUN_PROGRESS"
+PARENT_ENV = "PEERPRES_RUN_PARENT"
+PR_SET_PDEATHSIG = 1
+ORPHAN_GRACE = 60.0
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGINT when ``parent`` dies (Linux ``prctl(PR_SET_PDEATHSIG)``), plus a watchdog that exits hard if the
+    process is still orphaned ``ORPHAN_GRACE`` seconds later. Exits at once if the parent is already gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(130)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        time.sleep(ORPHAN_GRACE)
+        os._exit(130)
+
+    threading.Thread(target=watch, name="orphan-watchdog", daemon=True).start()
 
 
 @hooks(name="peerpres_run_progress", description="Reports finished samples to the peerpres run parent process.")
@@ -31,7 +63,10 @@ class RunProgress(Hooks):
         usage = data.sample.model_usage or {}
         tokens = sum((u.input_tokens or 0) + (u.output_tokens or 0) for u in usage.values())
         line = {"event": "sample", "model": self.models.get(data.eval_id, "?"), "tokens": tokens}
-        print(json.dumps(line), flush=True)
+        try:
+            print(json.dumps(line), flush=True)
+        except OSError:  # the parent is gone (broken pipe): progress has no reader any more
+            pass
 
 
 def build_tasks(spec: dict[str, Any]) -> list[Any]:
@@ -112,8 +147,14 @@ def run_units(spec: dict[str, Any]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0]) as f:
-        spec = json.load(f)
+    parent = os.environ.get(PARENT_ENV)
+    if parent:
+        die_with_parent(int(parent))
+    if argv[0] == "-":
+        spec = json.load(sys.stdin)
+    else:
+        with open(argv[0]) as f:
+            spec = json.load(f)
     try:
         try:
             ok = run_units(spec)
