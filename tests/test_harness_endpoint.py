@@ -68,7 +68,7 @@ def test_provider_error_quoting_the_key_is_redacted(path, module, func, headers,
 
 
 def test_answer_containing_the_key_is_redacted(monkeypatch):
-    import inspect_ai.agent._bridge.completions as completions
+    from inspect_ai.agent._bridge import completions
 
     class Completion:
         def model_dump(self, **kw):

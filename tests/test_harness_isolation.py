@@ -144,7 +144,9 @@ def test_hostile_agent_is_contained(cli, planted, tmp_path, monkeypatch):
     for s in log.samples:
         rec = record_from_store(s.store)
         h = rec.harness
-        results = {c: u["result"] or "" for c, u in zip(attempts, h["tool_uses"])}
+        # Gemini CLI hands results back JSON-encoded: undo its escapes so all CLIs read alike
+        results = {c: (u["result"] or "").replace("\\t", "\t").replace("\\n", "\n")
+                   for c, u in zip(attempts, h["tool_uses"])}
         assert list(results) == list(attempts), f"{s.id}: not every attempt was made and recorded"
         per_sample[str(s.id)] = results
         for name, out in results.items():

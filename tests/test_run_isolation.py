@@ -134,15 +134,23 @@ def test_second_run_refused_and_hard_killed_parent_takes_its_workers(tmp_path: P
         assert "another peerpres run is still running" in said and str(p.pid) in said, said
         os.kill(p.pid, signal.SIGKILL)  # the parent only, as an OOM kill or `kill -9` would
         p.wait(timeout=10)
+        # every worker exits (the kernel signals them; a watchdog backs that up), and with the last of them the
+        # run lock goes: a new run may start
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        fd = None
+        while time.monotonic() < deadline and fd is None:
             time.sleep(0.5)
+            if any(_alive(w) for w in workers):
+                continue
+            try:
+                fd = runner.acquire_lock(str(log_dir))
+            except runner.RunLockedError:
+                pass
         assert not [w for w in workers if _alive(w)], "a worker survived its parent"
+        assert fd is not None, "the run lock is still held after every worker exited"
+        os.close(fd)
     finally:
         for w in [p.pid, *locals().get("workers", [])]:
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
-    # the lock went with the last worker: a new run may start
-    fd = runner.acquire_lock(str(log_dir))
-    os.close(fd)
     _no_spec_folders(tmp_path)

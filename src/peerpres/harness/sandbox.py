@@ -13,8 +13,8 @@ directory are ``0711`` root: nobody can list them, the agent user can only reach
   unprivileged ``ppagent`` user: ``/tmp/workspace`` and ``/tmp/home`` are bound from the run, the CLI install
   is read-only at ``/mnt/peerpres-cli``.
 
-The run directory carries ``owner`` (pid and start time of the process that made it): ``sweep_stale``
-removes namespaces and mounts left by a run whose owner died without cleaning up (e.g. SIGKILL).
+Next to the run directory, ``<id>.owner`` names the process that made it (pid and start time):
+``sweep_stale`` removes namespaces and mounts left by a run whose owner died without cleaning up (SIGKILL).
 """
 
 from __future__ import annotations
@@ -128,25 +128,27 @@ def _remove_run(run_id: str, root: Path) -> None:
         root.rmdir()
     except OSError:
         pass
+    if not root.exists():
+        Path(f"{root}.owner").unlink(missing_ok=True)
 
 
 def sweep_stale() -> list[str]:
     """Remove the namespaces and mounts of runs whose owner process is gone (killed before ``close``).
-    Returns the run ids removed. Runs of live processes (other workers, other samples) are left alone."""
+    Returns the run ids removed. Runs of live processes (other samples, other workers) are left alone, and so
+    is anything without an owner file (not ours)."""
     removed: list[str] = []
     if not RUN_BASE.is_dir():
         return removed
-    for root in RUN_BASE.iterdir():
+    for owner_file in RUN_BASE.glob("*.owner"):
         try:
-            owner = (root / "owner").read_text()
+            owner = owner_file.read_text()
         except OSError:
-            owner = ""
-        if owner and _owner_alive(owner):
             continue
-        if not owner and not os.path.ismount(root):
-            continue  # being created right now (owner is written just after the mount)
-        _remove_run(root.name, root)
-        removed.append(root.name)
+        if _owner_alive(owner):
+            continue
+        run_id = owner_file.name.removesuffix(".owner")
+        _remove_run(run_id, RUN_BASE / run_id)
+        removed.append(run_id)
     return removed
 
 
@@ -261,11 +263,12 @@ class HarnessEnv:
     def _make_root(self) -> None:
         RUN_BASE.mkdir(mode=0o711, parents=True, exist_ok=True)
         os.chmod(RUN_BASE, 0o711)
+        me = os.getpid()
+        # the owner file comes first, so a concurrent sweep_stale never mistakes a run being built for a stale one
+        Path(f"{self.root}.owner").write_text(f"{me} {_proc_start(me)}")
+        self._mounted = True  # from here on close() cleans up (also a half-made run)
         self.root.mkdir(mode=0o711)
         _run(["mount", "-t", "tmpfs", "-o", f"size={RUN_TMPFS_SIZE},mode=0711,nosuid,nodev", "tmpfs", str(self.root)])
-        self._mounted = True
-        me = os.getpid()
-        (self.root / "owner").write_text(f"{me} {_proc_start(me)}")
 
     def _make_tools(self) -> None:
         d = self.tools_dir

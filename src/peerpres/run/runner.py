@@ -8,7 +8,7 @@ the same command resumes them.
 
 Nothing of a run's settings is written to disk outside the log dir: each worker gets its spec (model args,
 ``-M api_key=...`` included) through a pipe on its stdin. Workers die with the parent: each sets
-``PR_SET_PDEATHSIG`` (SIGINT, handled like Ctrl-C) and exits by itself if it is orphaned anyway. The parent
+``PR_SET_PDEATHSIG`` (SIGTERM, handled like Ctrl-C) and exits by itself if it is orphaned anyway. The parent
 holds an exclusive ``flock`` on ``<log dir>/.peerpres-run.lock`` (which names its PID and its workers'); the
 workers inherit the locked descriptor, so the lock stays taken until the last of them has exited, and a
 second run on the same log dir refuses to start meanwhile (``RunLockedError``).
@@ -81,7 +81,7 @@ def acquire_lock(log_dir: str) -> int:
         except (OSError, ValueError):
             holder = {}
         pids = [holder.get("parent"), *holder.get("workers", [])]
-        alive = [p for p in pids if isinstance(p, int) and Path(f"/proc/{p}").exists()]
+        alive = [p for p in pids if isinstance(p, int) and _running(p)]
         raise RunLockedError(
             f"another peerpres run is still running on {log_dir} (parent PID {holder.get('parent', '?')}, "
             f"processes still alive: {alive or 'unknown'}); wait for it to finish or stop it "
@@ -90,6 +90,13 @@ def acquire_lock(log_dir: str) -> int:
     os.set_inheritable(fd, True)
     _write_lock(fd, [])
     return fd
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _write_lock(fd: int, workers: list[int]) -> None:

@@ -6,9 +6,10 @@ written to stdout as JSON lines (``{"event": "sample", "model": ...}``) by an In
 workers.
 
 Started by ``peerpres run`` (``PEERPRES_RUN_PARENT`` set), the worker dies with its parent: the kernel sends
-it SIGINT when the parent dies (``PR_SET_PDEATHSIG``), which Inspect handles like Ctrl-C (logs written as
-cancelled, sandboxes torn down); if it is still alive ``ORPHAN_GRACE`` seconds after being orphaned, it exits
-hard.
+it SIGTERM when the parent dies (``PR_SET_PDEATHSIG``), which the worker turns into a Ctrl-C (Inspect writes
+its logs as cancelled, sandboxes are torn down); if it is still alive ``ORPHAN_GRACE`` seconds after being
+orphaned, it exits hard. The run lock's descriptor (inherited from the parent, ``PEERPRES_RUN_LOCK_FD``) is
+kept open for the worker's lifetime and is not passed on to the worker's own children.
 """
 
 from __future__ import annotations
@@ -26,15 +27,26 @@ from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
 
 PROGRESS_ENV = "PEERPRES_RUN_PROGRESS"
 PARENT_ENV = "PEERPRES_RUN_PARENT"
+LOCK_FD_ENV = "PEERPRES_RUN_LOCK_FD"
 PR_SET_PDEATHSIG = 1
 ORPHAN_GRACE = 60.0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """The parent died: stop as on Ctrl-C (Inspect cancels, writes its logs, sandboxes are torn down), even if
+    the run was started with SIGINT ignored (e.g. in the background of a shell)."""
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.raise_signal(signal.SIGINT)
+
+
 def die_with_parent(parent: int) -> None:
-    """SIGINT when ``parent`` dies (Linux ``prctl(PR_SET_PDEATHSIG)``), plus a watchdog that exits hard if the
-    process is still orphaned ``ORPHAN_GRACE`` seconds later. Exits at once if the parent is already gone."""
+    """SIGTERM when ``parent`` dies (Linux ``prctl(PR_SET_PDEATHSIG)``), handled like Ctrl-C, plus a watchdog
+    that exits hard if the process is still orphaned ``ORPHAN_GRACE`` seconds later. Exits at once if the
+    parent is already gone."""
+    signal.signal(signal.SIGTERM, _interrupt)
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0) != 0:
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(130)
@@ -150,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     parent = os.environ.get(PARENT_ENV)
     if parent:
         die_with_parent(int(parent))
+    lock_fd = os.environ.get(LOCK_FD_ENV)
+    if lock_fd:
+        try:
+            os.set_inheritable(int(lock_fd), False)
+        except OSError:  # not inherited (started by hand): nothing to keep
+            pass
     if argv[0] == "-":
         spec = json.load(sys.stdin)
     else:
@@ -162,10 +180,17 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"event": "retry", "error": f"{type(e).__name__}: {e}"}), flush=True)
             ok = run_units(spec)
     except KeyboardInterrupt:
-        print(json.dumps({"event": "interrupted"}), flush=True)
+        _say({"event": "interrupted"})
         return 130
-    print(json.dumps({"event": "done", "success": ok}), flush=True)
+    _say({"event": "done", "success": ok})
     return 0 if ok else 1
+
+
+def _say(event: dict[str, Any]) -> None:
+    try:
+        print(json.dumps(event), flush=True)
+    except OSError:  # the parent is gone (broken pipe)
+        pass
 
 
 if __name__ == "__main__":
