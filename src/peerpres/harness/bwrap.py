@@ -8,8 +8,8 @@ see an allow-listed filesystem built on an empty root:
 - ``/usr`` read-only (the system's programs and libraries; ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` are the
   merged-``/usr`` symlinks) with ``/usr/local`` hidden behind an empty tmpfs (site-local tools are not
   system libraries);
-- ``/etc``: only the files in ``ETC_ALLOW`` (read-only), plus ``passwd``/``group`` generated for the run
-  (root, sshd, maintainer, ppagent, nobody: no host accounts, no ``shadow``);
+- ``/etc``: only the files in ``ETC_ALLOW`` (read-only), plus ``passwd``/``group``/``hosts`` generated for
+  the run (root, sshd, maintainer, ppagent, nobody; localhost: no host accounts, names or ``shadow``);
 - a fresh ``/proc`` (this sandbox's processes only), a minimal ``/dev``;
 - private, size-limited tmpfs on ``/tmp``, ``/var/tmp``, ``/run``, ``/dev/shm``;
 - the root is remounted read-only at the end; every bind mount is ``nosuid``/``nodev``.
@@ -40,7 +40,7 @@ BWRAP = "/usr/bin/bwrap"
 # of services: name service, dynamic linker, time zone, TLS roots, ssh client config, shell start-up files,
 # the alternatives symlinks (e.g. awk), Python's Debian config.
 ETC_ALLOW = (
-    "nsswitch.conf", "hosts", "host.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
+    "nsswitch.conf", "host.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
     "ssl", "ca-certificates", "ca-certificates.conf", "ssh/ssh_config", "ssh/ssh_config.d", "ssh/moduli",
     "alternatives", "bash.bashrc", "profile", "inputrc", "os-release", "debian_version", "shells", "services",
     "protocols", "gai.conf", "mime.types", "terminfo", "magic", "magic.mime", "environment", "login.defs",
@@ -75,7 +75,8 @@ def args_fd(argv: list[str]) -> tuple[list[str], int]:
 
 
 def write_accounts(etc_dir: Path) -> None:
-    """``passwd`` and ``group`` for the sandboxes: root, sshd, maintainer, ppagent, nobody (host ids)."""
+    """``passwd`` and ``group`` for the sandboxes (root, sshd, maintainer, ppagent, nobody, with their host
+    ids) and a ``hosts`` naming only localhost (the host's own names and addresses stay out)."""
     from .install import AGENT_USER, SERVER_USER
 
     etc_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -92,7 +93,8 @@ def write_accounts(etc_dir: Path) -> None:
             groups.append(f"{name}:x:{p.pw_gid}:")
     users.append("nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin")
     groups.append("nogroup:x:65534:")
-    for fname, lines in (("passwd", users), ("group", groups)):
+    hosts = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
+    for fname, lines in (("passwd", users), ("group", groups), ("hosts", hosts)):
         (etc_dir / fname).write_text("\n".join(lines) + "\n")
         os.chmod(etc_dir / fname, 0o644)
 
@@ -108,7 +110,8 @@ def _base(hostname: str, accounts: Path) -> list[str]:
         args += ["--symlink", "usr/lib64", "/lib64"]
     for p in _etc_entries():
         args += ["--ro-bind", p, p]
-    args += ["--ro-bind", str(accounts / "passwd"), "/etc/passwd", "--ro-bind", str(accounts / "group"), "/etc/group"]
+    for fname in ("passwd", "group", "hosts"):
+        args += ["--ro-bind", str(accounts / fname), f"/etc/{fname}"]
     args += ["--proc", "/proc", "--dev", "/dev"]
     for d, size in TMPFS_SIZES.items():
         args += ["--perms", "1777" if d != "/run" else "0755", "--size", str(size), "--tmpfs", d]
