@@ -137,20 +137,40 @@ def test_second_run_refused_and_hard_killed_parent_takes_its_workers(tmp_path: P
         # every worker exits (the kernel signals them; a watchdog backs that up), and with the last of them the
         # run lock goes: a new run may start
         deadline = time.monotonic() + 90
-        fd = None
-        while time.monotonic() < deadline and fd is None:
+        lock = None
+        while time.monotonic() < deadline and lock is None:
             time.sleep(0.5)
             if any(_alive(w) for w in workers):
                 continue
             try:
-                fd = runner.acquire_lock(str(log_dir))
+                lock = runner.acquire_lock(str(log_dir))
             except runner.RunLockedError:
                 pass
         assert not [w for w in workers if _alive(w)], "a worker survived its parent"
-        assert fd is not None, "the run lock is still held after every worker exited"
-        os.close(fd)
+        assert lock is not None, "the run lock is still held after every worker exited"
+        lock.close()
     finally:
         for w in [p.pid, *locals().get("workers", [])]:
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
     _no_spec_folders(tmp_path)
+
+
+def test_lock_semantics_unsharded_and_shards(tmp_path: Path) -> None:
+    """In-process (flock conflicts between separate opens): one unsharded run at a time; shards of one sweep
+    side by side, never the same shard twice, never a sharded next to an unsharded run."""
+    d = str(tmp_path)
+    whole = runner.acquire_lock(d)
+    with pytest.raises(runner.RunLockedError, match=f"parent PID {os.getpid()}"):
+        runner.acquire_lock(d)
+    with pytest.raises(runner.RunLockedError):
+        runner.acquire_lock(d, (0, 2))
+    whole.close()
+    first, second = runner.acquire_lock(d, (0, 2)), runner.acquire_lock(d, (1, 2))
+    with pytest.raises(runner.RunLockedError):
+        runner.acquire_lock(d, (1, 2))
+    with pytest.raises(runner.RunLockedError, match="another peerpres run is still running"):
+        runner.acquire_lock(d)
+    first.close()
+    second.close()
+    runner.acquire_lock(d).close()  # all released

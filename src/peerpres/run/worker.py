@@ -8,8 +8,8 @@ workers.
 Started by ``peerpres run`` (``PEERPRES_RUN_PARENT`` set), the worker dies with its parent: the kernel sends
 it SIGTERM when the parent dies (``PR_SET_PDEATHSIG``), which the worker turns into a Ctrl-C (Inspect writes
 its logs as cancelled, sandboxes are torn down); if it is still alive ``ORPHAN_GRACE`` seconds after being
-orphaned, it exits hard. The run lock's descriptor (inherited from the parent, ``PEERPRES_RUN_LOCK_FD``) is
-kept open for the worker's lifetime and is not passed on to the worker's own children.
+orphaned, it exits hard. The run lock's descriptors (inherited from the parent, ``PEERPRES_RUN_LOCK_FD``) are
+kept open for the worker's lifetime and are not passed on to the worker's own children.
 """
 
 from __future__ import annotations
@@ -162,10 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parent = os.environ.get(PARENT_ENV)
     if parent:
         die_with_parent(int(parent))
-    lock_fd = os.environ.get(LOCK_FD_ENV)
-    if lock_fd:
+    for fd in filter(None, os.environ.get(LOCK_FD_ENV, "").split(",")):
         try:
-            os.set_inheritable(int(lock_fd), False)
+            os.set_inheritable(int(fd), False)
         except OSError:  # not inherited (started by hand): nothing to keep
             pass
     if argv[0] == "-":
