@@ -84,6 +84,15 @@ fi
 chmod -R o+rX "$PREFIX/node_modules" "$PREFIX/package.json" 2>/dev/null || true
 chmod o+x "$PREFIX"
 
+# The agent's sandbox is bubblewrap started by the agent user: it needs unprivileged user namespaces.
+if ! setpriv --reuid=ppagent --regid=ppagent --clear-groups -- bwrap --unshare-user --unshare-pid \
+     --disable-userns --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
+     --symlink usr/lib64 /lib64 --proc /proc -- /bin/true; then
+  echo "[setup_harness] bwrap cannot make a user namespace as ppagent: allow unprivileged user namespaces" \
+       "(e.g. Ubuntu: sysctl kernel.apparmor_restrict_unprivileged_userns=0; others: kernel.unprivileged_userns_clone=1)" >&2
+  exit 1
+fi
+
 "$PREFIX/node_modules/.bin/gemini" --version >/dev/null
 "$PREFIX/node_modules/.bin/opencode" --version >/dev/null
 DISABLE_AUTOUPDATER=1 "$PREFIX/node_modules/.bin/claude" --version >/dev/null
