@@ -171,9 +171,11 @@ def _spec(units: list[Unit], opts: RunOptions) -> dict[str, Any]:
     }
 
 
-def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every: float = 5.0) -> RunResult:
-    """Run this shard's units in worker processes; raises ``RunLockedError`` (before any worker starts) while
-    an earlier run's processes are alive on the same log dir."""
+def run(sweep: Sweep, opts: RunOptions, out: TextIO | None = None, progress_every: float = 5.0) -> RunResult:
+    """Run this shard's units in worker processes, reporting progress to ``out`` (default: the current
+    ``sys.stderr``, looked up at call time); raises ``RunLockedError`` (before any worker starts) while an
+    earlier run's processes are alive on the same log dir."""
+    out = sys.stderr if out is None else out
     units = my_units(sweep, opts.shard)
     Path(opts.log_dir).mkdir(parents=True, exist_ok=True)
     run_lock = acquire_lock(opts.log_dir, opts.shard)
