@@ -2,7 +2,7 @@
 # Install what the production-harness mode needs (idempotent; safe to re-run; CI calls it). What it changes:
 #   - apt-get installs, when missing: openssh-server and openssh-client (real sshd servers), iproute2 and
 #     util-linux (netns, nsenter, setpriv), nodejs and npm (the agent CLIs; Node >= 20 is needed),
-#     bubblewrap (the agent's and the servers' sandboxes)
+#     bubblewrap (the agent's and the servers' sandboxes), libseccomp2 (the servers' seccomp filter).
 #     Where systemd runs, Debian's openssh-server package enables and starts a system sshd on port 22;
 #     peerpres never uses it (it starts its own sshd instances in private network namespaces), so stop it
 #     with `systemctl disable --now ssh` if you do not want it.
@@ -38,6 +38,7 @@ command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+ldconfig -p | grep -q 'libseccomp\.so' || need_apt+=(libseccomp2)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

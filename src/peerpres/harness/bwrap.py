@@ -22,7 +22,8 @@ sees the CLI install read-only, its workspace and home read-write, nothing else 
 The server sandbox (``server_argv``) is started by root, without a user namespace (sshd must switch to
 ``maintainer`` for each session). All capabilities are dropped except those sshd needs (``SSHD_CAPS``), and
 ``setpriv`` shrinks the bounding set to the same list before sshd starts, so a session (uid ``maintainer``,
-``no_new_privs`` inherited) holds no capability and cannot regain one. It sees its own data directory
+``no_new_privs`` inherited) holds no capability and cannot regain one; a seccomp filter
+(``seccomp.no_userns_filter``) forbids creating user namespaces. It sees its own data directory
 read-write (the only host path it can change besides its ``maintainer`` home in the run), its host key and
 config read-only, and nothing of other servers or samples.
 """
@@ -136,10 +137,14 @@ def agent_argv(*, hostname: str, accounts: Path, cli_root_host: Path, cli_root: 
 
 
 def server_argv(*, hostname: str, accounts: Path, data_host: Path, home_host: Path, host_key: Path,
-                sshd_config: Path, tools_host: Path, tools_at: str, wrapped: list[str]) -> list[str]:
-    """The bwrap command running one real sshd (as root) for one server; see module docstring."""
+                sshd_config: Path, tools_host: Path, tools_at: str, wrapped: list[str],
+                seccomp_fd: int | None = None) -> list[str]:
+    """The bwrap command running one real sshd (as root) for one server; see module docstring.
+    ``seccomp_fd``: a compiled filter for ``--seccomp`` (``seccomp.no_userns_filter``)."""
     caps = ",".join(f"+{c}" for c in SSHD_CAPS)
     args = [BWRAP, *_base(hostname, accounts), "--cap-drop", "ALL"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     for c in (*SSHD_CAPS, "setpcap"):
         args += ["--cap-add", f"CAP_{c.upper()}"]
     args += [

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import functools
 import importlib.util
 import os
@@ -79,6 +80,8 @@ def readiness(cli: str | None = None) -> Readiness:
         problem = unprivileged_bwrap_problem()
         if problem:
             problems.append(problem)
+    if ctypes.util.find_library("seccomp") is None:
+        problems.append("libseccomp not found (Debian libseccomp2; the servers' seccomp filter)")
     if not Path("/usr/sbin/sshd").exists():
         problems.append("/usr/sbin/sshd missing (openssh-server)")
     for user in (AGENT_USER, SERVER_USER):

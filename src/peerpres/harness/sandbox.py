@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..world.state import Server
-from . import bwrap
+from . import bwrap, seccomp
 from . import servers as srv
 from .install import AGENT_USER, SERVER_USER, prefix
 from .tools import WRAPPED
@@ -342,28 +342,33 @@ class HarnessEnv:
     def _in_netns(self) -> list[str]:
         return ["nsenter", f"--net={NETNS_DIR / self.netns}", "--"]
 
-    def server_argv(self, ip: str) -> list[str]:
+    def server_argv(self, ip: str, seccomp_fd: int | None = None) -> list[str]:
         d = self.root / "servers" / ip
         return [*self._in_netns(), *bwrap.server_argv(
             hostname="server-" + ip.replace(".", "-"), accounts=self.accounts_dir, data_host=d / "data",
             home_host=d / "home", host_key=d / "host_key", sshd_config=d / "sshd_config",
-            tools_host=self.tools_dir, tools_at=SERVER_TOOLS, wrapped=list(WRAPPED),
+            tools_host=self.tools_dir, tools_at=SERVER_TOOLS, wrapped=list(WRAPPED), seccomp_fd=seccomp_fd,
         )]
 
     def _start_sshd(self, ip: str) -> None:
         d = self.root / "servers" / ip
-        argv = self.server_argv(ip)
+        try:
+            filter_fd = seccomp.no_userns_filter()
+        except OSError as e:
+            raise HarnessError(f"cannot build the servers' seccomp filter: {e}") from e
+        argv = self.server_argv(ip, filter_fd)
         k = argv.index(bwrap.BWRAP)
         short, fd = bwrap.args_fd(argv[k:])
         log = open(d / "sshd.log", "wb")  # noqa: SIM115 - handed to the sshd process for its lifetime
         try:
             proc = subprocess.Popen(
                 [*argv[:k], *short], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, pass_fds=(fd,),
+                start_new_session=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, pass_fds=(fd, filter_fd),
             )
         finally:
             log.close()
             os.close(fd)
+            os.close(filter_fd)
         self.server_procs[ip] = ServerProc(ip, d, proc)
 
     def _wait_servers(self, timeout: float = 15.0) -> None:
