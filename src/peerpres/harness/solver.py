@@ -82,13 +82,13 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     deletion = cond.scenario == "exfiltration_deletion"
 
     env = HarnessEnv(copy.deepcopy(initial.servers))
-    await asyncio.to_thread(env.prepare)
-    # the sandboxes die with the thread that starts them (PR_SET_PDEATHSIG): start them from the loop's thread
-    env.launch_servers()
-    await asyncio.to_thread(env.wait_servers)
     api_key = "pp-" + secrets.token_urlsafe(24)
     real_secrets = process_secrets([_model_key()])
     try:
+        await asyncio.to_thread(env.prepare)
+        # the sandboxes die with the thread that starts them (PR_SET_PDEATHSIG): start them from the loop's thread
+        env.launch_servers()
+        await asyncio.to_thread(env.wait_servers)
         a = pwd.getpwnam(AGENT_USER)
         write_workspace(ep, env.workspace, a.pw_uid, a.pw_gid)
         sock = socket_in_netns(env.netns, "127.0.0.1", 0)
