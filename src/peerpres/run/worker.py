@@ -175,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             ok = run_units(spec)
-        except Exception as e:  # eval_set is resumable: one more attempt completes what the first left
-            print(json.dumps({"event": "retry", "error": f"{type(e).__name__}: {e}"}), flush=True)
+        except Exception as e:  # noqa: BLE001 - recorded as a retry event; a second failure propagates
+            # eval_set is resumable: one more attempt completes what the first left
+            _say({"event": "retry", "error": f"{type(e).__name__}: {e}"})
             ok = run_units(spec)
     except KeyboardInterrupt:
         _say({"event": "interrupted"})
