@@ -142,7 +142,8 @@ def harness_agent(cli: str | None = None, timeout: float = DEFAULT_TIMEOUT, fami
         except BaseException as e:  # recorded, then Inspect handles it (a limit, or outcome "error")
             rec = current_record()
             reason = f"limit:{e.type}" if isinstance(e, LimitExceededError) else "error"
-            rec.stop = {**(rec.stop or {}), "reason": reason, "error": f"{type(e).__name__}: {str(e)[:500]}"}
+            error = redact(f"{type(e).__name__}: {str(e)[:500]}", process_secrets([_model_key()]))
+            rec.stop = {**(rec.stop or {}), "reason": reason, "error": error}
             raise
 
     return solve
