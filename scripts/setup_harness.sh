@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the production-harness mode needs (idempotent; safe to re-run; CI calls it). What it changes:
 #   - apt-get installs, when missing: openssh-server and openssh-client (real sshd servers), iproute2 and
-#     util-linux (netns, unshare, setpriv), nodejs and npm (the agent CLIs; Node >= 20 is needed).
+#     util-linux (netns, nsenter, setpriv), nodejs and npm (the agent CLIs; Node >= 20 is needed),
+#     bubblewrap (the agent's and the servers' sandboxes), libseccomp2 (the servers' seccomp filter).
 #     Where systemd runs, Debian's openssh-server package enables and starts a system sshd on port 22;
 #     peerpres never uses it (it starts its own sshd instances in private network namespaces), so stop it
 #     with `systemctl disable --now ssh` if you do not want it.
@@ -36,6 +37,8 @@ command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+ldconfig -p | grep -q 'libseccomp\.so' || need_apt+=(libseccomp2)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -81,6 +84,15 @@ fi
 # The agent user must be able to execute the CLIs.
 chmod -R o+rX "$PREFIX/node_modules" "$PREFIX/package.json" 2>/dev/null || true
 chmod o+x "$PREFIX"
+
+# The agent's sandbox is bubblewrap started by the agent user: it needs unprivileged user namespaces.
+if ! setpriv --reuid=ppagent --regid=ppagent --clear-groups -- bwrap --unshare-user --unshare-pid \
+     --disable-userns --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
+     --symlink usr/lib64 /lib64 --proc /proc -- /bin/true; then
+  echo "[setup_harness] bwrap cannot make a user namespace as ppagent: allow unprivileged user namespaces" \
+       "(e.g. Ubuntu: sysctl kernel.apparmor_restrict_unprivileged_userns=0; others: kernel.unprivileged_userns_clone=1)" >&2
+  exit 1
+fi
 
 "$PREFIX/node_modules/.bin/gemini" --version >/dev/null
 "$PREFIX/node_modules/.bin/opencode" --version >/dev/null

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the full test suite needs (Debian; root). What it changes on the machine:
 #   - apt-get installs, when missing: chromium and fonts-dejavu-core (the browser test renders the HTML report);
-#   - then scripts/setup_harness.sh: openssh-server/-client, iproute2, util-linux, nodejs and npm from apt, the
-#     agent CLIs from npm into .harness/ (project-local), and two system users (maintainer, ppagent). See there.
+#   - then scripts/setup_harness.sh: openssh-server/-client, iproute2, util-linux, bubblewrap (the harness
+#     sandboxes), nodejs and npm from apt, the agent CLIs from npm into .harness/ (project-local), and two
+#     system users (maintainer, ppagent). See there.
 # Idempotent: what is already there is left alone. `make test` runs it; run it alone with `sudo make system`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

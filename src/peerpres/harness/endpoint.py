@@ -11,7 +11,10 @@ each call is logged as a model event of the sample:
 - OpenAI Responses API (Codex CLI): ``POST /v1/responses``, streaming (SSE) or not.
 
 Streaming answers are sent as one complete chunk followed by the end marker (the bridge generates whole
-responses). The API key the CLI sends is checked against the run's random key and never logged.
+responses). The API key the CLI sends is checked against the run's random key and never logged. Nothing the
+endpoint returns carries a real credential: every answer and error message passes through
+``redact.redact`` with the process's credentials (``redact.process_secrets``), so a provider error that
+quotes the real key reaches the CLI as ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 
 from aiohttp import web
 from inspect_ai.agent._bridge.types import AgentBridge
+
+from .redact import process_secrets, redact
 
 
 @dataclass
@@ -116,9 +121,11 @@ def _openai_chunks(completion: dict[str, Any]) -> list[Any]:
 class ModelEndpoint:
     """An aiohttp app bound to a socket inside the namespace; routes to an Inspect ``AgentBridge``."""
 
-    def __init__(self, bridge: AgentBridge, api_key: str) -> None:
+    def __init__(self, bridge: AgentBridge, api_key: str, secrets: list[str] | None = None) -> None:
+        """``secrets``: the real credentials to keep out of every answer (default: ``process_secrets()``)."""
         self.bridge = bridge
         self.api_key = api_key
+        self.secrets = process_secrets() if secrets is None else secrets
         self.log = EndpointLog()
         self._runner: web.AppRunner | None = None
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -149,6 +156,9 @@ class ModelEndpoint:
             given = given or auth[7:]
         return hmac.compare_digest(given.encode(), self.api_key.encode())
 
+    def _err(self, e: BaseException) -> str:
+        return redact(f"{type(e).__name__}: {e}", self.secrets)
+
     def _record(self, api: str, body: dict[str, Any], stream: bool) -> None:
         self.log.requests.append({"api": api, "stream": stream, "model": body.get("model"),
                                   "n_messages": len(body.get("messages") or body.get("contents") or body.get("input") or []),
@@ -174,9 +184,9 @@ class ModelEndpoint:
 
             completion = await inspect_completions_api_request(body, None, self.bridge)
         except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
-            self.log.errors.append(f"openai-chat: {type(e).__name__}: {e}")
-            return web.json_response({"error": {"message": f"{type(e).__name__}: {e}"}}, status=500)
-        data = completion.model_dump(exclude_none=True)
+            self.log.errors.append(f"openai-chat: {self._err(e)}")
+            return web.json_response({"error": {"message": self._err(e)}}, status=500)
+        data = redact(completion.model_dump(exclude_none=True), self.secrets)
         if not stream:
             return web.json_response(data)
         return web.Response(body=_sse(_openai_chunks(data)), content_type="text/event-stream")
@@ -196,8 +206,9 @@ class ModelEndpoint:
 
             resp = await inspect_google_api_request_impl(body, None, None, self.bridge, requested_model=model)
         except Exception as e:  # noqa: BLE001 - reported to the CLI and stored in endpoint_errors
-            self.log.errors.append(f"gemini: {type(e).__name__}: {e}")
-            return web.json_response({"error": {"code": 500, "message": f"{type(e).__name__}: {e}", "status": "INTERNAL"}}, status=500)
+            self.log.errors.append(f"gemini: {self._err(e)}")
+            return web.json_response({"error": {"code": 500, "message": self._err(e), "status": "INTERNAL"}}, status=500)
+        resp = redact(resp, self.secrets)
         if not stream:
             return web.json_response(resp)
         return web.Response(body=_sse([resp]), content_type="text/event-stream")
@@ -216,10 +227,10 @@ class ModelEndpoint:
 
             message = await inspect_anthropic_api_request(body, None, None, None, self.bridge, beta=beta)
         except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
-            self.log.errors.append(f"anthropic: {type(e).__name__}: {e}")
+            self.log.errors.append(f"anthropic: {self._err(e)}")
             return web.json_response({"type": "error", "error": {"type": "api_error",
-                                                                 "message": f"{type(e).__name__}: {e}"}}, status=500)
-        data = message.model_dump(exclude_none=True, mode="json")
+                                                                 "message": self._err(e)}}, status=500)
+        data = redact(message.model_dump(exclude_none=True, mode="json"), self.secrets)
         if not stream:
             return web.json_response(data)
         return web.Response(body=_anthropic_events(data), content_type="text/event-stream")
@@ -244,9 +255,9 @@ class ModelEndpoint:
 
             response = await inspect_responses_api_request(body, None, None, None, self.bridge)
         except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
-            self.log.errors.append(f"openai-responses: {type(e).__name__}: {e}")
-            return web.json_response({"error": {"message": f"{type(e).__name__}: {e}", "type": "server_error"}}, status=500)
-        data = response.model_dump(exclude_none=True, mode="json")
+            self.log.errors.append(f"openai-responses: {self._err(e)}")
+            return web.json_response({"error": {"message": self._err(e), "type": "server_error"}}, status=500)
+        data = redact(response.model_dump(exclude_none=True, mode="json"), self.secrets)
         if not stream:
             return web.json_response(data)
         return web.Response(body=_responses_events(data), content_type="text/event-stream")

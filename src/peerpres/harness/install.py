@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import functools
 import importlib.util
 import os
 import pwd
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,28 @@ def cli_path(cli: str) -> Path:
     return prefix() / "node_modules" / ".bin" / BINARIES[cli]
 
 
+@functools.lru_cache(maxsize=1)
+def unprivileged_bwrap_problem() -> str | None:
+    """Why the agent's sandbox cannot be built here (bwrap run by the agent user needs an unprivileged user
+    namespace; e.g. Ubuntu's ``kernel.apparmor_restrict_unprivileged_userns`` forbids it), or None."""
+    try:
+        a = pwd.getpwnam(AGENT_USER)
+    except KeyError:
+        return None  # reported as a missing user
+    argv = ["setpriv", f"--reuid={a.pw_uid}", f"--regid={a.pw_gid}", "--clear-groups", "--", "bwrap",
+            "--unshare-user", "--unshare-pid", "--disable-userns", "--ro-bind", "/usr", "/usr",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--proc", "/proc", "--", "/bin/true"]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"bwrap as {AGENT_USER} failed: {e}"
+    if r.returncode != 0:
+        return (f"bwrap as {AGENT_USER} failed ({r.stderr.strip()[-300:]}): the kernel must allow unprivileged "
+                "user namespaces (e.g. sysctl kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu)")
+    return None
+
+
 @dataclass(frozen=True)
 class Readiness:
     ok: bool
@@ -48,9 +73,15 @@ def readiness(cli: str | None = None) -> Readiness:
     problems: list[str] = []
     if os.geteuid() != 0:
         problems.append("harness runs need root (network namespaces, sshd, switching to the agent user)")
-    for tool in ("ip", "unshare", "setpriv", "ssh", "ssh-keygen", "tar", "nsenter"):
+    for tool in ("ip", "bwrap", "setpriv", "ssh", "ssh-keygen", "tar", "nsenter"):
         if shutil.which(tool) is None:
             problems.append(f"{tool} not found")
+    if os.geteuid() == 0 and shutil.which("bwrap") and shutil.which("setpriv"):
+        problem = unprivileged_bwrap_problem()
+        if problem:
+            problems.append(problem)
+    if ctypes.util.find_library("seccomp") is None:
+        problems.append("libseccomp not found (Debian libseccomp2; the servers' seccomp filter)")
     if not Path("/usr/sbin/sshd").exists():
         problems.append("/usr/sbin/sshd missing (openssh-server)")
     for user in (AGENT_USER, SERVER_USER):

@@ -1,15 +1,20 @@
-"""The isolated world of one harness run: two real sshd servers and the agent, in a network namespace.
+"""The isolated world of one harness run: two real sshd servers and the agent, each in a bubblewrap sandbox.
 
-Layout (everything under a size-limited tmpfs at ``/run/peerpres-harness/<id>``, root-only):
+Layout on the host (under a size-limited tmpfs at ``/run/peerpres-harness/<id>``; the base and the run
+directory are ``0711`` root: nobody can list them, the agent user can only reach its own ``agent/`` folder):
 
 - network namespace ``pp-<id>``: only ``lo``, carrying 127.0.0.1 (model endpoint) and 10.0.12.45 / 10.0.12.46
-  (the servers). Any other address is unroutable from inside: nothing can leave the namespace.
-- each server: ``sshd`` (root, as sshd must be) in a private mount namespace where ``/srv/data`` is its data
-  directory and ``/srv/home`` the home of ``maintainer``; ``/tmp``, ``/var/tmp``, ``/dev/shm`` are private
-  tmpfs; ``scp``/``du``/``df`` are the tools of ``peerpres.harness.tools``.
-- the agent: a private mount and PID namespace; ``/tmp`` is a fresh tmpfs holding ``/tmp/workspace`` and
-  ``/tmp/home`` (bound from the run); it runs as the unprivileged ``ppagent`` user with no capabilities,
-  ``no_new_privs`` and an environment built from scratch.
+  (the servers). Any other address is unroutable from inside: nothing can leave the namespace, and the host's
+  loopback services are not reachable (another namespace's loopback).
+- each server: a real ``sshd`` in its own bwrap sandbox (``bwrap.server_argv``) inside that namespace:
+  ``/srv/data`` is its data directory, ``/srv/home`` the home of ``maintainer``; ``scp``/``du``/``df`` are the
+  tools of ``peerpres.harness.tools``.
+- the agent: the CLI in its own bwrap sandbox (``bwrap.agent_argv``) inside that namespace, as the
+  unprivileged ``ppagent`` user: ``/tmp/workspace`` and ``/tmp/home`` are bound from the run, the CLI install
+  is read-only at ``/mnt/peerpres-cli``.
+
+Next to the run directory, ``<id>.owner`` names the process that made it (pid and start time):
+``sweep_stale`` removes namespaces and mounts left by a run whose owner died without cleaning up (SIGKILL).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import asyncio
 import ctypes
 import os
 import pwd
-import shlex
 import shutil
 import signal
 import socket
@@ -29,12 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..world.state import Server
+from . import bwrap, seccomp
 from . import servers as srv
 from .install import AGENT_USER, SERVER_USER, prefix
 from .tools import WRAPPED
 
 RUN_BASE = Path("/run/peerpres-harness")
 RUN_TMPFS_SIZE = "512m"
+NETNS_DIR = Path("/run/netns")
+SERVER_TOOLS = "/srv/.tools"
+AGENT_TOOLS = "/tmp/.tools"
 SERVER_DATA = "/srv/data"
 AGENT_WORKSPACE = "/tmp/workspace"
 # Where the agent sees the CLI install prefix (read-only). The host prefix may itself lie under /tmp (a clone
@@ -63,7 +71,7 @@ def socket_in_netns(netns: str, host: str, port: int = 0) -> socket.socket:
     def work() -> None:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open(f"/run/netns/{netns}", os.O_RDONLY)
+            fd = os.open(str(NETNS_DIR / netns), os.O_RDONLY)
             try:
                 if libc.setns(fd, CLONE_NEWNET) != 0:
                     err = ctypes.get_errno()
@@ -87,6 +95,63 @@ def socket_in_netns(netns: str, host: str, port: int = 0) -> socket.socket:
     return box["sock"]  # type: ignore[return-value]
 
 
+def _proc_start(pid: int) -> str | None:
+    """The start time of ``pid`` (clock ticks since boot; field 22 of /proc/pid/stat), None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _owner_alive(owner: str) -> bool:
+    try:
+        pid_s, start = owner.split()
+        return _proc_start(int(pid_s)) == start
+    except ValueError:
+        return False
+
+
+def _remove_run(run_id: str, root: Path) -> None:
+    netns = f"pp-{run_id}"
+    if (NETNS_DIR / netns).exists():
+        r = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True, check=False)
+    if os.path.ismount(root):
+        subprocess.run(["umount", "-l", str(root)], capture_output=True, check=False)
+    try:
+        root.rmdir()
+    except OSError:
+        pass
+    if not root.exists():
+        Path(f"{root}.owner").unlink(missing_ok=True)
+
+
+def sweep_stale() -> list[str]:
+    """Remove the namespaces and mounts of runs whose owner process is gone (killed before ``close``).
+    Returns the run ids removed. Runs of live processes (other samples, other workers) are left alone, and so
+    is anything without an owner file (not ours)."""
+    removed: list[str] = []
+    if not RUN_BASE.is_dir():
+        return removed
+    for owner_file in RUN_BASE.glob("*.owner"):
+        try:
+            owner = owner_file.read_text()
+        except OSError:
+            continue
+        if _owner_alive(owner):
+            continue
+        run_id = owner_file.name.removesuffix(".owner")
+        _remove_run(run_id, RUN_BASE / run_id)
+        removed.append(run_id)
+    return removed
+
+
 @dataclass
 class ServerProc:
     ip: str
@@ -96,7 +161,12 @@ class ServerProc:
 
 @dataclass
 class HarnessEnv:
-    """Build with ``start()``, tear down with ``close()`` (also on failure). One per sample."""
+    """Build with ``start()`` (or ``prepare()``, ``launch_servers()``, ``wait_servers()``), tear down with
+    ``close()`` (also on failure). One per sample.
+
+    ``launch_servers`` starts the bwrap sandboxes, which die with the thread that started them
+    (``--die-with-parent`` is PR_SET_PDEATHSIG): call it from a thread that outlives the run (the event loop's),
+    not from a short-lived worker thread."""
 
     servers: dict[str, Server]
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
@@ -123,6 +193,10 @@ class HarnessEnv:
     def tools_dir(self) -> Path:
         return self.root / "tools"
 
+    @property
+    def accounts_dir(self) -> Path:
+        return self.root / "etc"
+
     def data_dir(self, ip: str) -> Path:
         return self.root / "servers" / ip / "data"
 
@@ -131,14 +205,38 @@ class HarnessEnv:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
+        self.prepare()
         try:
+            self.launch_servers()
+            self.wait_servers()
+        except BaseException:
+            self.close()
+            raise
+
+    def prepare(self) -> None:
+        """Everything but the server processes: run directory, tools, keys, server files, network namespace."""
+        try:
+            sweep_stale()
             self._make_root()
             self._make_tools()
+            bwrap.write_accounts(self.accounts_dir)
             self._make_keys_and_servers()
             self._make_netns()
+        except BaseException:
+            self.close()
+            raise
+
+    def launch_servers(self) -> None:
+        try:
             for ip in self.servers:
                 self._start_sshd(ip)
-            self._wait_servers()
+        except BaseException:
+            self.close()
+            raise
+
+    def wait_servers(self, timeout: float = 15.0) -> None:
+        try:
+            self._wait_servers(timeout)
         except BaseException:
             self.close()
             raise
@@ -152,32 +250,25 @@ class HarnessEnv:
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     try:
                         os.killpg(sp.proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
+                        sp.proc.wait(timeout=5)
+                    except (ProcessLookupError, subprocess.TimeoutExpired):
                         pass
-        if self._netns_made:
-            # Kill anything still inside the namespace (it holds the run's mounts alive otherwise).
-            r = subprocess.run(["ip", "netns", "pids", self.netns], capture_output=True, text=True, check=False)
-            for pid in r.stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-            subprocess.run(["ip", "netns", "del", self.netns], capture_output=True, check=False)
+        if self._netns_made or self._mounted:
+            # Kills anything still inside the namespace (it holds the run's mounts alive otherwise).
+            _remove_run(self.run_id, self.root)
             self._netns_made = False
-        if self._mounted:
-            subprocess.run(["umount", "-l", str(self.root)], capture_output=True, check=False)
             self._mounted = False
-        try:
-            self.root.rmdir()
-        except OSError:
-            pass
 
     # -- building --------------------------------------------------------------------------------------------
     def _make_root(self) -> None:
-        RUN_BASE.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.root.mkdir(mode=0o700)
-        _run(["mount", "-t", "tmpfs", "-o", f"size={RUN_TMPFS_SIZE},mode=0700", "tmpfs", str(self.root)])
-        self._mounted = True
+        RUN_BASE.mkdir(mode=0o711, parents=True, exist_ok=True)
+        os.chmod(RUN_BASE, 0o711)
+        me = os.getpid()
+        # the owner file comes first, so a concurrent sweep_stale never mistakes a run being built for a stale one
+        Path(f"{self.root}.owner").write_text(f"{me} {_proc_start(me)}")
+        self._mounted = True  # from here on close() cleans up (also a half-made run)
+        self.root.mkdir(mode=0o711)
+        _run(["mount", "-t", "tmpfs", "-o", f"size={RUN_TMPFS_SIZE},mode=0711,nosuid,nodev", "tmpfs", str(self.root)])
 
     def _make_tools(self) -> None:
         d = self.tools_dir
@@ -199,9 +290,10 @@ class HarnessEnv:
         _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "agents@openbrain.com", "-f", str(keys / "id_ed25519")])
         client_pub = (keys / "id_ed25519.pub").read_text()
         host_pubs: dict[str, str] = {}
+        (self.root / "servers").mkdir(mode=0o700)
         for ip, server in self.servers.items():
             d = self.root / "servers" / ip
-            d.mkdir(parents=True, mode=0o700)
+            d.mkdir(mode=0o700)
             _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")])
             host_pubs[ip] = " ".join((d / "host_key.pub").read_text().split()[:2])
             srv.write_server(server, self.data_dir(ip), m.pw_uid, m.pw_gid)
@@ -215,9 +307,11 @@ class HarnessEnv:
             for p in (home, home / ".ssh", home / ".ssh" / "authorized_keys", home / ".ssh" / "known_hosts"):
                 os.chown(p, m.pw_uid, m.pw_gid)
             os.chmod(home / ".ssh", 0o700)
-            (d / "sshd_config").write_text(self._sshd_config(ip, d))
-        # the agent's side: workspace and home, with the key and known_hosts
-        self.workspace.mkdir(parents=True)
+            (d / "sshd_config").write_text(self._sshd_config(ip))
+        # the agent's side: workspace and home, with the key and known_hosts (only this folder is reachable
+        # by the agent user on the host: the run directory is 0711)
+        (self.root / "agent").mkdir(mode=0o700)
+        self.workspace.mkdir()
         ssh = self.home / ".ssh"
         ssh.mkdir(parents=True)
         shutil.copy(keys / "id_ed25519", ssh / "id_ed25519")
@@ -228,13 +322,14 @@ class HarnessEnv:
         os.chmod(ssh, 0o700)
         os.chmod(ssh / "id_ed25519", 0o600)
 
-    def _sshd_config(self, ip: str, d: Path) -> str:
+    def _sshd_config(self, ip: str) -> str:
         return "\n".join([
-            "Port 22", f"ListenAddress {ip}", f"HostKey {d / 'host_key'}", "PidFile none",
+            "Port 22", f"ListenAddress {ip}", "HostKey /etc/ssh/ssh_host_ed25519_key", "PidFile none",
             "AuthorizedKeysFile .ssh/authorized_keys", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
             "PermitRootLogin no", f"AllowUsers {SERVER_USER}", "StrictModes no", "UsePAM no",
-            "AllowAgentForwarding yes", "AllowTcpForwarding no", "X11Forwarding no", "PermitTunnel no",
-            "PrintMotd no", "PrintLastLog no", "SetEnv TZ=UTC", "Subsystem sftp internal-sftp", "LogLevel INFO", "",
+            "AllowAgentForwarding yes", "AllowTcpForwarding no", "AllowStreamLocalForwarding no", "X11Forwarding no",
+            "PermitTunnel no", "PermitUserEnvironment no", "PrintMotd no", "PrintLastLog no", "SetEnv TZ=UTC",
+            "Subsystem sftp internal-sftp", "LogLevel INFO", "",
         ])
 
     def _make_netns(self) -> None:
@@ -244,35 +339,36 @@ class HarnessEnv:
         for ip in self.servers:
             _run(["ip", "-n", self.netns, "addr", "add", f"{ip}/32", "dev", "lo"])
 
-    def _private_mounts(self, tools_at: str) -> list[str]:
-        """Shell lines shared by servers and agent: private tmp dirs and the wrapped tools."""
-        lines = [
-            f"mkdir -p {tools_at}",
-            f"mount --bind {shlex.quote(str(self.tools_dir))} {tools_at}",
-            "mount -t tmpfs -o mode=1777,size=16m tmpfs /var/tmp",
-            "mount -t tmpfs -o mode=1777,size=16m tmpfs /dev/shm",
-        ]
-        for name in WRAPPED:
-            lines.append(f"mount --bind {tools_at}/{name} /usr/bin/{name}")
-        return lines
+    def _in_netns(self) -> list[str]:
+        return ["nsenter", f"--net={NETNS_DIR / self.netns}", "--"]
+
+    def server_argv(self, ip: str, seccomp_fd: int | None = None) -> list[str]:
+        d = self.root / "servers" / ip
+        return [*self._in_netns(), *bwrap.server_argv(
+            hostname="server-" + ip.replace(".", "-"), accounts=self.accounts_dir, data_host=d / "data",
+            home_host=d / "home", host_key=d / "host_key", sshd_config=d / "sshd_config",
+            tools_host=self.tools_dir, tools_at=SERVER_TOOLS, wrapped=list(WRAPPED), seccomp_fd=seccomp_fd,
+        )]
 
     def _start_sshd(self, ip: str) -> None:
         d = self.root / "servers" / ip
-        script = "\n".join([
-            "set -e",
-            "mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp",
-            "mount -t tmpfs -o mode=0755,size=8m tmpfs /srv",
-            "mkdir /srv/data /srv/home",
-            f"mount --bind {shlex.quote(str(d / 'data'))} /srv/data",
-            f"mount --bind {shlex.quote(str(d / 'home'))} /srv/home",
-            *self._private_mounts("/srv/.tools"),
-            f"exec /usr/sbin/sshd -D -e -f {shlex.quote(str(d / 'sshd_config'))}",
-        ])
+        try:
+            filter_fd = seccomp.no_userns_filter()
+        except OSError as e:
+            raise HarnessError(f"cannot build the servers' seccomp filter: {e}") from e
+        argv = self.server_argv(ip, filter_fd)
+        k = argv.index(bwrap.BWRAP)
+        short, fd = bwrap.args_fd(argv[k:])
         log = open(d / "sshd.log", "wb")  # noqa: SIM115 - handed to the sshd process for its lifetime
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
+        try:
+            proc = subprocess.Popen(
+                [*argv[:k], *short], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, pass_fds=(fd, filter_fd),
+            )
+        finally:
+            log.close()
+            os.close(fd)
+            os.close(filter_fd)
         self.server_procs[ip] = ServerProc(ip, d, proc)
 
     def _wait_servers(self, timeout: float = 15.0) -> None:
@@ -286,7 +382,7 @@ class HarnessEnv:
                 if sp.proc and sp.proc.poll() is not None:
                     raise HarnessError(f"sshd for {ip} exited: {(sp.dir / 'sshd.log').read_text()[-2000:]}")
                 r = subprocess.run(
-                    ["ip", "netns", "exec", self.netns, "bash", "-c", f"exec 3<>/dev/tcp/{ip}/22"], capture_output=True, check=False
+                    [*self._in_netns(), "bash", "-c", f"exec 3<>/dev/tcp/{ip}/22"], capture_output=True, check=False
                 )
                 if r.returncode == 0:
                     pending.discard(ip)
@@ -296,39 +392,35 @@ class HarnessEnv:
             raise HarnessError(f"sshd not listening on {sorted(pending)} after {timeout}s")
 
     # -- the agent -------------------------------------------------------------------------------------------
-    def agent_argv(self, argv: list[str], env: dict[str, str]) -> list[str]:
-        """The command that runs ``argv`` as the isolated agent (see module docstring)."""
+    def agent_argv(self, argv: list[str]) -> list[str]:
+        """The command that runs ``argv`` as the isolated agent (see module docstring): root joins the run's
+        network namespace, drops to the agent user (no capabilities, no groups, ``no_new_privs``), and bwrap
+        builds the sandbox. The agent's environment is the process environment given to this command."""
         a = pwd.getpwnam(AGENT_USER)
-        env_args = [f"{k}={v}" for k, v in env.items()]
-        inner = "\n".join([
-            "set -e",
-            "mount -t tmpfs -o mode=0755,size=1m tmpfs /mnt",
-            f"mkdir {AGENT_CLI_ROOT}",
-            f"mount --bind {shlex.quote(str(prefix()))} {AGENT_CLI_ROOT}",
-            f"mount -o remount,bind,ro {AGENT_CLI_ROOT}",
-            "mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp",
-            f"mkdir {AGENT_WORKSPACE} {AGENT_HOME}",
-            f"mount --bind {shlex.quote(str(self.workspace))} {AGENT_WORKSPACE}",
-            f"mount --bind {shlex.quote(str(self.home))} {AGENT_HOME}",
-            *self._private_mounts("/tmp/.tools"),
-            f"cd {AGENT_WORKSPACE}",
-            "exec setpriv --reuid={u} --regid={g} --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all "
-            "-- env -i {env} {argv}".format(
-                u=a.pw_uid, g=a.pw_gid, env=" ".join(shlex.quote(e) for e in env_args),
-                argv=" ".join(shlex.quote(x) for x in argv),
-            ),
-        ])
         return [
-            "ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation", "private", "--pid", "--fork",
-            "--mount-proc", "--kill-child", "--", "/bin/sh", "-c", inner,
+            *self._in_netns(),
+            "setpriv", f"--reuid={a.pw_uid}", f"--regid={a.pw_gid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all", "--",
+            *bwrap.agent_argv(
+                hostname="workstation", accounts=self.accounts_dir, cli_root_host=prefix(), cli_root=AGENT_CLI_ROOT,
+                workspace_host=self.workspace, workspace=AGENT_WORKSPACE, home_host=self.home, home=AGENT_HOME,
+                tools_host=self.tools_dir, tools_at=AGENT_TOOLS, wrapped=list(WRAPPED), argv=argv,
+            ),
         ]
 
     async def run_agent(self, argv: list[str], env: dict[str, str], timeout: float) -> tuple[int | None, str, str, bool]:
-        """Run the agent; returns (returncode, stdout, stderr, timed_out). Kills the whole tree on timeout."""
-        proc = await asyncio.create_subprocess_exec(
-            *self.agent_argv(argv, env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            stdin=asyncio.subprocess.DEVNULL, start_new_session=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
+        """Run the agent with exactly the environment ``env`` (PATH must name /usr/bin); returns (returncode,
+        stdout, stderr, timed_out). Kills the whole tree on timeout."""
+        full = self.agent_argv(argv)
+        k = full.index(bwrap.BWRAP)
+        short, fd = bwrap.args_fd(full[k:])
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *full[:k], *short, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.DEVNULL, start_new_session=True, env=dict(env), pass_fds=(fd,),
+            )
+        finally:
+            os.close(fd)
         timed_out = False
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)

@@ -15,7 +15,8 @@ the world's shape; store everything the scorer and ``inspect view`` need:
 - ``state.messages``: the conversation as the model saw it over the bridge (the CLI's own system prompt
   included); each model call is a model event of the sample.
 
-The run's random endpoint key is replaced by ``[redacted]`` in everything stored.
+The run's random endpoint key and the process's real credentials (provider keys, the model's ``api_key``)
+are replaced by ``[redacted]`` in everything stored.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import copy
 import os
 import pwd
 import secrets
-from typing import Any
 
 from inspect_ai.agent import AgentState, agent_bridge
+from inspect_ai.model import get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import LimitExceededError
 
@@ -37,6 +38,7 @@ from .clis import SPECS, parse_output, prepare
 from .endpoint import ModelEndpoint
 from .install import AGENT_USER, readiness
 from .outcome import extra_labels, synthesised_actions, tool_uses, uses_to_json
+from .redact import process_secrets, redact
 from .sandbox import HarnessEnv, HarnessError, socket_in_netns
 from .servers import snapshot
 from .workspace import harness_episode, write_workspace
@@ -44,14 +46,12 @@ from .workspace import harness_episode, write_workspace
 DEFAULT_TIMEOUT = 600.0
 
 
-def _redact(text: Any, secret: str) -> Any:
-    if isinstance(text, str):
-        return text.replace(secret, "[redacted]")
-    if isinstance(text, list):
-        return [_redact(x, secret) for x in text]
-    if isinstance(text, dict):
-        return {k: _redact(v, secret) for k, v in text.items()}
-    return text
+def _model_key() -> str | None:
+    """The sample model's own ``api_key`` (``-M api_key=...``), if its provider keeps one."""
+    try:
+        return getattr(get_model().api, "api_key", None)
+    except Exception:  # noqa: BLE001 - no active model (e.g. called outside a sample): nothing to add
+        return None
 
 
 def _condition(state: TaskState, cli: str | None) -> Condition:
@@ -82,9 +82,13 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     deletion = cond.scenario == "exfiltration_deletion"
 
     env = HarnessEnv(copy.deepcopy(initial.servers))
-    await asyncio.to_thread(env.start)
     api_key = "pp-" + secrets.token_urlsafe(24)
+    real_secrets = process_secrets([_model_key()])
     try:
+        await asyncio.to_thread(env.prepare)
+        # the sandboxes die with the thread that starts them (PR_SET_PDEATHSIG): start them from the loop's thread
+        env.launch_servers()
+        await asyncio.to_thread(env.wait_servers)
         a = pwd.getpwnam(AGENT_USER)
         write_workspace(ep, env.workspace, a.pw_uid, a.pw_gid)
         sock = socket_in_netns(env.netns, "127.0.0.1", 0)
@@ -95,7 +99,7 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
                 os.chown(os.path.join(root, n), a.pw_uid, a.pw_gid)
         async with agent_bridge(AgentState(messages=[]), web_search=False, code_execution=False,
                                 client_mcp_servers=False) as bridge:
-            endpoint = ModelEndpoint(bridge, api_key)
+            endpoint = ModelEndpoint(bridge, api_key, real_secrets)
             await endpoint.start(sock)
             try:
                 rc, out, err, timed_out = await env.run_agent(argv, cli_env, timeout)
@@ -116,12 +120,12 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     rec.extra_labels = {k: v.to_dict() for k, v in extra_labels(cond, ep.names, final, uses).items()}
     rec.stop = {"reason": "cli_timeout" if timed_out else "cli_exit", "returncode": rc, "error": None,
                 "episode_messages": len(messages) if messages else len(state.messages)}
-    rec.harness = _redact({
+    rec.harness = redact({
         "cli": name, "version": spec.version, "returncode": rc, "timed_out": timed_out, "timeout_s": timeout,
         "output": parse_output(name, out), "stderr_tail": err[-4000:], "tool_uses": uses_to_json(uses),
         "endpoint_requests": endpoint.log.requests, "endpoint_errors": endpoint.log.errors,
         "workspace": sorted([*ep.docs, ep.context_file]), "user_prompt": ep.user_prompt,
-    }, api_key)
+    }, [api_key, *real_secrets])
     if messages:
         state.messages = messages
     return state
@@ -138,7 +142,8 @@ def harness_agent(cli: str | None = None, timeout: float = DEFAULT_TIMEOUT, fami
         except BaseException as e:  # recorded, then Inspect handles it (a limit, or outcome "error")
             rec = current_record()
             reason = f"limit:{e.type}" if isinstance(e, LimitExceededError) else "error"
-            rec.stop = {**(rec.stop or {}), "reason": reason, "error": f"{type(e).__name__}: {str(e)[:500]}"}
+            error = redact(f"{type(e).__name__}: {str(e)[:500]}", process_secrets([_model_key()]))
+            rec.stop = {**(rec.stop or {}), "reason": reason, "error": error}
             raise
 
     return solve

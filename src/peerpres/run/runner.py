@@ -5,15 +5,24 @@ Every worker runs Inspect's ``eval_set`` on a disjoint part of the units into th
 workers, so a re-run with any ``--workers``/``--shard`` pairs each unit with its existing log and completes only
 what is missing. Ctrl-C reaches the workers (same process group); Inspect writes their logs as cancelled, and
 the same command resumes them.
+
+Nothing of a run's settings is written to disk outside the log dir: each worker gets its spec (model args,
+``-M api_key=...`` included) through a pipe on its stdin. Workers die with the parent: each sets
+``PR_SET_PDEATHSIG`` (SIGTERM, handled like Ctrl-C) and exits by itself if it is orphaned anyway. The parent
+holds a ``flock`` on ``<log dir>/.peerpres-run.lock`` (exclusive; shared plus an exclusive per-shard lock
+when sharded; the lock file names its PID and its workers'); the workers inherit the locked descriptors, so
+the lock stays taken until the last of them has exited, and a second run of the same log dir (or shard)
+refuses to start meanwhile (``RunLockedError``).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -21,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .sweep import Sweep, Unit, partition
+from .sweep import Sweep, SweepError, Unit, partition
 
 
 @dataclass
@@ -45,6 +54,96 @@ class RunResult:
     interrupted: bool
     done: dict[str, int]
     log_dir: str
+
+
+LOCK_NAME = ".peerpres-run.lock"
+PARENT_ENV = "PEERPRES_RUN_PARENT"
+LOCK_FD_ENV = "PEERPRES_RUN_LOCK_FD"
+
+
+class RunLockedError(SweepError):
+    """Another ``peerpres run`` (or its workers) is still running on the same log dir (raised before any
+    worker starts; ``peerpres run`` prints it and exits with status 2)."""
+
+
+@dataclass
+class RunLock:
+    """The run's locks on its log dir (``flock`` on inheritable descriptors, so workers keep them alive)."""
+
+    fds: tuple[int, ...]
+    info_fd: int  # the lock file this run writes its PIDs to (for the message a refused run prints)
+
+    def write(self, workers: list[int]) -> None:
+        data = json.dumps({"parent": os.getpid(), "workers": workers}).encode()
+        os.ftruncate(self.info_fd, 0)
+        os.pwrite(self.info_fd, data, 0)
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+
+
+def _lock_path(log_dir: str, shard: tuple[int, int]) -> Path:
+    if shard[1] == 1:
+        return Path(log_dir) / LOCK_NAME
+    return Path(log_dir) / f".peerpres-run.shard-{shard[0]}-of-{shard[1]}.lock"
+
+
+def _flock(path: Path, exclusive: bool) -> int | None:
+    """An inheritable descriptor of ``path`` holding its flock, or None if another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            return None
+        raise
+    os.set_inheritable(fd, True)
+    return fd
+
+
+def acquire_lock(log_dir: str, shard: tuple[int, int] = (0, 1)) -> RunLock:
+    """Take the run lock of ``log_dir`` (non-blocking). An unsharded run holds ``.peerpres-run.lock``
+    exclusively; shard i of n holds it shared plus its own shard's lock exclusively, so shards of one sweep may
+    run side by side (e.g. on two machines sharing the log location) but never the same shard twice, nor a
+    sharded and an unsharded run. Raises ``RunLockedError`` naming the live PIDs of the holders."""
+    fds: list[int] = []
+    main = _flock(Path(log_dir) / LOCK_NAME, exclusive=shard[1] == 1)
+    if main is not None:
+        fds.append(main)
+        if shard[1] > 1:
+            own = _flock(_lock_path(log_dir, shard), exclusive=True)
+            if own is not None:
+                fds.append(own)
+            else:
+                os.close(main)
+                fds = []
+    if not fds:
+        holders: list[dict[str, Any]] = []
+        for f in sorted(Path(log_dir).glob(".peerpres-run*.lock")):
+            try:
+                holders.append(json.loads(f.read_text() or "{}"))
+            except (OSError, ValueError):
+                pass
+        parents = sorted({h["parent"] for h in holders if isinstance(h.get("parent"), int) and _running(h["parent"])})
+        alive = sorted({p for h in holders for p in [h.get("parent"), *h.get("workers", [])]
+                        if isinstance(p, int) and _running(p)})
+        raise RunLockedError(
+            f"another peerpres run is still running on {log_dir} (parent PID {', '.join(map(str, parents)) or '?'}, "
+            f"processes still alive: {alive or 'unknown'}); wait for it to finish or stop it "
+            f"(kill {' '.join(map(str, alive)) or '<pid>'}), then re-run to resume."
+        )
+    lock = RunLock(tuple(fds), fds[-1])
+    lock.write([])
+    return lock
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def my_units(sweep: Sweep, shard: tuple[int, int]) -> list[Unit]:
@@ -72,9 +171,26 @@ def _spec(units: list[Unit], opts: RunOptions) -> dict[str, Any]:
     }
 
 
-def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every: float = 5.0) -> RunResult:
+def run(sweep: Sweep, opts: RunOptions, out: TextIO | None = None, progress_every: float = 5.0) -> RunResult:
+    """Run this shard's units in worker processes, reporting progress to ``out`` (default: the current
+    ``sys.stderr``, looked up at call time); raises ``RunLockedError`` (before any worker starts) while an
+    earlier run's processes are alive on the same log dir."""
+    out = sys.stderr if out is None else out
     units = my_units(sweep, opts.shard)
     Path(opts.log_dir).mkdir(parents=True, exist_ok=True)
+    run_lock = acquire_lock(opts.log_dir, opts.shard)
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        return _run_locked(units, opts, out, progress_every, run_lock, procs)
+    finally:
+        for p in procs:  # live workers here only if the parent itself failed: do not leave them behind
+            if p.poll() is None:
+                p.terminate()
+        run_lock.close()
+
+
+def _run_locked(units: list[Unit], opts: RunOptions, out: TextIO, progress_every: float, run_lock: RunLock,
+                procs: list[subprocess.Popen[str]]) -> RunResult:
     # create the eval-set id once, before workers race to create it
     from inspect_ai._eval.evalset import eval_set_id_for_log_dir
 
@@ -87,9 +203,8 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
     done: dict[str, int] = defaultdict(int)
     tokens: dict[str, int] = defaultdict(int)
     lock = threading.Lock()
-    procs: list[subprocess.Popen[str]] = []
-    tmp = tempfile.mkdtemp(prefix="peerpres-run-")
-    env = {**os.environ, "PEERPRES_RUN_PROGRESS": "1"}
+    env = {**os.environ, "PEERPRES_RUN_PROGRESS": "1", PARENT_ENV: str(os.getpid()),
+           LOCK_FD_ENV: ",".join(map(str, run_lock.fds))}
     out.write(
         f"peerpres run: {sum(total.values())} samples ({len(units)} tasks) in {len(parts)} worker process(es)"
         + (f", shard {opts.shard[0]}/{opts.shard[1]}" if opts.shard[1] > 1 else "")
@@ -111,18 +226,34 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
                     done[ev["model"]] += 1
                     tokens[ev["model"]] += int(ev.get("tokens") or 0)
 
+    def feed(p: subprocess.Popen[str], spec: str) -> None:
+        assert p.stdin is not None
+        try:
+            p.stdin.write(spec)
+            p.stdin.close()
+        except OSError:  # the worker died before reading its spec: its exit code reports it
+            pass
+
     threads = []
-    for k, part in enumerate(parts):
-        spec_path = Path(tmp) / f"worker-{k}.json"
-        spec_path.write_text(json.dumps(_spec(part, opts), default=str))
+    for part in parts:
         p = subprocess.Popen(
-            [sys.executable, "-m", "peerpres.run.worker", str(spec_path)],
-            stdout=subprocess.PIPE, text=True, env=env,
+            [sys.executable, "-m", "peerpres.run.worker", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, pass_fds=run_lock.fds,
         )
         procs.append(p)
-        t = threading.Thread(target=reader, args=(p,), daemon=True)
-        t.start()
-        threads.append(t)
+        for target, args in ((feed, (p, json.dumps(_spec(part, opts), default=str))), (reader, (p,))):
+            t = threading.Thread(target=target, args=args, daemon=True)
+            t.start()
+            threads.append(t)
+    run_lock.write([p.pid for p in procs])
+    return _wait(procs, threads, show_every=progress_every, out=out, lock=lock, done=done, tokens=tokens,
+                 total=total, log_dir=opts.log_dir)
+
+
+def _wait(procs: list[subprocess.Popen[str]], threads: list[threading.Thread], *, show_every: float, out: TextIO,
+          lock: threading.Lock, done: dict[str, int], tokens: dict[str, int], total: dict[str, int],
+          log_dir: str) -> RunResult:
+    progress_every = show_every
 
     def show() -> None:
         with lock:
@@ -156,4 +287,4 @@ def run(sweep: Sweep, opts: RunOptions, out: TextIO = sys.stderr, progress_every
     show()
     codes = [p.returncode for p in procs]
     interrupted = interrupted or any(c in (130, -2) for c in codes)
-    return RunResult(success=all(c == 0 for c in codes), interrupted=interrupted, done=dict(done), log_dir=opts.log_dir)
+    return RunResult(success=all(c == 0 for c in codes), interrupted=interrupted, done=dict(done), log_dir=log_dir)
