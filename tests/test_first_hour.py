@@ -119,7 +119,7 @@ def test_inspect_eval_prints_one_line_and_runs_nothing(args, expected, tmp_path)
         (["--adaptive", "--alpha", "1.5"], "--alpha=1.5 is out of range; allowed: (0, 1)."),
         (["--adaptive", "--alpha", "5"], "--alpha=5.0 is out of range; allowed: (0, 1)."),
         (["--judge-timeout", "0"], "--judge-timeout=0.0 is out of range"),
-        (["--slice", "scenario=tampering,relation=good|bad"], "--slice relation=bad selects nothing in preset 'quick' (its configs have relation: good)"),
+        (["--slice", "scenario=tampering,relation=good|bad"], "--slice relation=bad selects nothing in preset 'quick' (its configs have relation: good, no_peer, non_shutdown)"),
         (["--relation", "good,bogus"], "relation='bogus' is not a value of relation"),
         (["-M", "tamper=abc"], "-M tamper='abc' is not a number"),
     ],

@@ -169,7 +169,8 @@ def execute(
         # the preset's configs before the slice (a non-default peer identity in the slice turns them on, as in
         # conditions_for_model)
         ext = True if any(str(v) != "same" for v in slice_.get("peer_identity", [])) else extended
-        unsliced = [c for m in models for c in sweep.conditions_for_model(preset_def, m, {}, ext)]
+        # with no model yet (a dry run), judge the slice against the preset's model-independent configs
+        unsliced = [c for m in (models or ["(any model)"]) for c in sweep.conditions_for_model(preset_def, m, {}, ext)]
         params.slice_selects(preset, slice_, unsliced)
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)
     limit = (eval_options or {}).get("limit")
