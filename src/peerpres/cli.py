@@ -27,7 +27,11 @@ def _expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(p.rglob("*.json")))
+            found = sorted(p.rglob("*.json"))
+            if not found:
+                # an empty folder (or a wrong one) must not end as a silent success
+                raise typer.BadParameter(f"no transcripts (*.json) in folder {p}")
+            out.extend(found)
         elif p.exists():
             out.append(p)
         else:

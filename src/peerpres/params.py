@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import inspect as pyinspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -119,8 +120,11 @@ def check_range(name: str, value: Any, low: float | None = None, high: float | N
         v = kind(value)
         if kind is int and isinstance(value, float | str) and float(value) != v:
             raise TypeError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{name}={value!r} is not a {'whole ' if kind is int else ''}number; allowed: {_range_text(low, high, low_open, high_open)}.") from None
+    if not math.isfinite(v):
+        # NaN passes every comparison below; inf is no number of seconds, samples or probability
+        raise ParameterError(f"{name}={value!r} is not a finite number; allowed: {_range_text(low, high, low_open, high_open)}.")
     bad_low = low is not None and (v <= low if low_open else v < low)
     bad_high = high is not None and (v >= high if high_open else v > high)
     if bad_low or bad_high:
@@ -170,11 +174,25 @@ def check_task_args(task_name: str, known: Iterable[str], args: dict[str, Any]) 
                 f"unknown parameter {name!r} for task {task_name}{suggest(name, known)}; parameters: {', '.join(known)}."
             )
         if value is None:
-            out[name] = None
+            # `-T relation=` (or `=null`, or an unset shell variable) reaches the task as None, which would mean
+            # "every value": the whole matrix. Leaving the parameter out is the way to ask for that.
+            allowed_text = f"; allowed: {', '.join(map(str, CHOICES[name]))}" if name in CHOICES else ""
+            raise ParameterError(
+                f"{name}= has no value{allowed_text}; give a value, or leave {name} out for its default."
+            )
         elif name in CHOICES:
             allowed = CHOICES[name]
             vals = []
             for v in _items(value):
+                if isinstance(v, bool):
+                    # YAML (Inspect's -T parser) reads on/off/yes/no/true/false as booleans
+                    if v is False and "off" in allowed:
+                        vals.append("off")
+                        continue
+                    raise ParameterError(
+                        f"{name}: the value was read as the boolean {str(v).lower()} (YAML reads on/off/yes/no/true/false "
+                        f"so); allowed: {', '.join(allowed)}."
+                    )
                 s = str(v).strip()
                 if s not in allowed:
                     raise ParameterError(f"{name}={s!r} is not allowed{suggest(s, allowed)}; allowed: {', '.join(allowed)}.")

@@ -8,6 +8,7 @@ one fails with a clear message before any model call.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from inspect_ai import Task, task
@@ -37,7 +38,8 @@ def _as_list(v: Any) -> list[Any] | None:
             x = int(x)
         elif isinstance(x, str) and x.lower() in ("true", "false"):
             x = x.lower() == "true"
-        out.append(x)
+        if x not in out:  # relation=good,good is relation=good (a repeat would duplicate sample ids)
+            out.append(x)
     return out
 
 
@@ -45,13 +47,18 @@ def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any
     """The conditions a task runs: the paper's matrix narrowed by ``axes``, or one explicit combination."""
     filters = {k: _as_list(v) for k, v in axes.items() if v is not None}
     matrix = paper_matrix(scenario, extended_identities=extended_identities or "peer_identity" in filters)
-    # Axes the matrix leaves at their defaults (scratchpad, memory_hard) are applied on top of it.
+    # Axes the matrix leaves at their defaults (scratchpad, memory_hard) are applied on top of it, each listed
+    # value in turn (scratchpad=off,normal runs both); harness takes one value.
     overlay = {
-        k: filters.pop(k)[0] for k in ("scratchpad", "memory_hard", "harness") if k in filters and len(filters[k]) == 1
+        k: filters.pop(k)
+        for k in ("scratchpad", "memory_hard", "harness")
+        if k in filters and (len(filters[k]) == 1 or k != "harness")
     }
+    selected = True
     try:
         chosen = select(matrix, **filters) if filters else matrix
     except ConditionError:
+        selected = False
         if all(len(v) == 1 for v in filters.values()):
             if filters.get("threshold") == ["none"]:
                 filters["threshold"] = [None]
@@ -64,17 +71,32 @@ def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any
             chosen = [Condition.from_dict(base)]
         else:
             raise
+    if selected:
+        _every_value_selects(scenario, filters, chosen)
     out = []
     for c in chosen:
-        if overlay:
-            kw = dict(overlay)
+        for values in itertools.product(*overlay.values()):
+            kw = dict(zip(overlay, values, strict=True))
             if kw.get("memory_hard") and c.instantiation != "memory":
                 continue
-            c = Condition.from_dict({**c.to_dict(), **kw})
-        out.append(c.validate())
+            out.append(Condition.from_dict({**c.to_dict(), **kw}).validate())
     if not out:
         raise ConditionError(f"{scenario}: no config matches {axes}.")
+    _every_value_selects(scenario, overlay, out)
     return out
+
+
+def _every_value_selects(scenario: str, filters: dict[str, list[Any]], chosen: list[Condition]) -> None:
+    """Raise ``ConditionError`` when a listed value of an axis is in none of ``chosen`` (it would be dropped unseen:
+    ``threshold=80,85`` on tampering, whose matrix has no 85)."""
+    for axis, wanted in filters.items():
+        have = {str(getattr(c, axis)) for c in chosen}
+        missing = [str(w) for w in wanted if str(w) not in have]
+        if missing:
+            raise ConditionError(
+                f"{scenario}: {axis}={','.join(missing)} selects no config of the matrix together with the other "
+                f"parameters (their configs have {axis}: {', '.join(sorted(have))}); drop the value or give it alone."
+            )
 
 
 def _solver(harness: str | None, max_iterations: int, agent_family: str | None, interview: str | None) -> Any:

@@ -27,11 +27,20 @@ class PeerpresScripted(ModelAPI):
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
         self.model_args = model_args
+        empty = sorted(k for k, v in model_args.items() if v is None)
+        if empty:
+            # `-M transcript=` or `-M tamper=` reaches here as None; it must not mean "no transcript" or "rate 0"
+            raise ParameterError(f"-M {empty[0]}= has no value; give a value, or leave {empty[0]} out.")
         if model_name == "replay":
             unknown = sorted(set(model_args) - {"transcript"})
             if unknown:
                 raise ParameterError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
-            self.player: Any = ReplayPlayer(model_args.get("transcript"))
+            from ..transcripts import TranscriptError
+
+            try:
+                self.player: Any = ReplayPlayer(model_args.get("transcript"))
+            except TranscriptError as e:  # missing, unreadable or malformed file: one line, before any sample
+                raise ParameterError(f"-M transcript: {e}") from None
         elif model_name.startswith("synthetic"):
             from .synthetic import make_player
 

@@ -112,6 +112,9 @@ def parse_slice(text: str | None, extra: dict[str, list[str]] | None = None) -> 
             out[last].append(_coerce(last, part))
         else:
             raise SweepError(f"malformed slice: {part!r} is not key=value (e.g. --slice scenario=tampering,relation=good).")
+    if text is not None and not out:
+        # `--slice ""` (an unset shell variable) would otherwise run the whole preset
+        raise SweepError(f"malformed slice: {text!r} has no axis=value pair (e.g. --slice scenario=tampering,relation=good).")
     for key, vals in (extra or {}).items():
         for v in vals:
             for x in str(v).split(","):
