@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-import math
 import inspect as pyinspect
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, get_args
