@@ -169,3 +169,15 @@ def test_replay_transcript_that_cannot_load_is_one_line(tmp_path, content: str |
         PeerpresScripted("replay", transcript=str(f))
     assert str(e.value).startswith("-M transcript: ")
     assert str(f) in str(e.value)
+
+
+@pytest.mark.parametrize("value", ["/nonexistent/t.json", "BAD", ""])
+def test_run_preflight_checks_the_replay_transcript(tmp_path, value: str) -> None:
+    # the pre-flight checked -M of peerpres/synthetic only; a bad replay transcript passed the dry run
+    if value == "BAD":
+        value = str(tmp_path / "bad.json")
+        (tmp_path / "bad.json").write_text("{")
+    r = runner.invoke(app, ["run", "smoke", "-m", "peerpres/replay", "-M", f"transcript={value}", "--dry-run"])
+    assert r.exit_code == 2, r.output
+    assert "-M transcript" in r.output
+    assert "Traceback" not in r.output

@@ -13,6 +13,31 @@ from .replay_model import ReplayPlayer, replay_output
 SCRIPTED_NOTICE = "scripted control (not a model)"
 
 
+def check_no_empty_args(model_args: dict[str, Any]) -> None:
+    """``-M key=`` reaches a provider as None (``""`` from ``peerpres run``); it must not mean "no transcript" or "rate 0" (``ParameterError``)."""
+    empty = sorted(k for k, v in model_args.items() if v is None or (isinstance(v, str) and not v.strip()))
+    if empty:
+        raise ParameterError(f"-M {empty[0]}= has no value; give a value, or leave {empty[0]} out.")
+
+
+def replay_player(model_args: dict[str, Any]) -> ReplayPlayer:
+    """The player of ``peerpres/replay`` for its ``-M`` arguments (only ``transcript``, a paper-format file).
+
+    Raises ``ParameterError`` (one line) for another argument, an empty value, or a file that is missing,
+    unreadable or not a transcript; ``peerpres run`` calls it in its pre-flight check, before any sample.
+    """
+    from ..transcripts import TranscriptError
+
+    check_no_empty_args(model_args)
+    unknown = sorted(set(model_args) - {"transcript"})
+    if unknown:
+        raise ParameterError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
+    try:
+        return ReplayPlayer(model_args.get("transcript"))
+    except TranscriptError as e:
+        raise ParameterError(f"-M transcript: {e}") from None
+
+
 class PeerpresScripted(ModelAPI):
     """Scripted models for tests and controls. ``peerpres/replay`` takes ``-M transcript=FILE``; ``peerpres/chaos``
     (a messy agent and grader) takes the args of ``peerpres.providers.chaos.ChaosSettings``."""
@@ -27,20 +52,9 @@ class PeerpresScripted(ModelAPI):
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
         self.model_args = model_args
-        empty = sorted(k for k, v in model_args.items() if v is None)
-        if empty:
-            # `-M transcript=` or `-M tamper=` reaches here as None; it must not mean "no transcript" or "rate 0"
-            raise ParameterError(f"-M {empty[0]}= has no value; give a value, or leave {empty[0]} out.")
+        check_no_empty_args(model_args)
         if model_name == "replay":
-            unknown = sorted(set(model_args) - {"transcript"})
-            if unknown:
-                raise ParameterError(f"peerpres/replay takes only -M transcript=FILE (got {', '.join(unknown)}).")
-            from ..transcripts import TranscriptError
-
-            try:
-                self.player: Any = ReplayPlayer(model_args.get("transcript"))
-            except TranscriptError as e:  # missing, unreadable or malformed file: one line, before any sample
-                raise ParameterError(f"-M transcript: {e}") from None
+            self.player: Any = replay_player(model_args)
         elif model_name.startswith("synthetic"):
             from .synthetic import make_player
 

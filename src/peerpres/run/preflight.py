@@ -100,7 +100,14 @@ def check_model(
                 ChaosSettings.from_args(dict(model_args or {}))
             except ValueError as e:
                 raise SweepError(str(e)) from None
-        elif name != "replay":
+        elif name == "replay":
+            from ..providers.api import replay_player
+
+            try:
+                replay_player(dict(model_args or {}))
+            except ValueError as e:
+                raise SweepError(str(e)) from None
+        else:
             raise SweepError(
                 f"unknown peerpres control {model!r}; available: "
                 + ", ".join(["peerpres/" + n for n in NAMED] + ["peerpres/replay", "peerpres/chaos"])
