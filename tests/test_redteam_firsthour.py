@@ -7,13 +7,15 @@ traceback or passed a value that is no number. The -T values go through Inspect'
 
 from __future__ import annotations
 
+import inspect as pyinspect
+
 import pytest
 from inspect_ai._util.config import parse_cli_args
 from typer.testing import CliRunner
 
 from peerpres import tasks
 from peerpres.cli import app
-from peerpres.params import ParameterError, check_range
+from peerpres.params import ParameterError, check_range, check_task_args
 from peerpres.providers.api import PeerpresScripted
 from peerpres.run.sweep import SweepError, parse_slice
 
@@ -181,3 +183,23 @@ def test_run_preflight_checks_the_replay_transcript(tmp_path, value: str) -> Non
     assert r.exit_code == 2, r.output
     assert "-M transcript" in r.output
     assert "Traceback" not in r.output
+
+
+# -- single-value parameters given a list (Inspect splits a,b into a list) -----------------------------------
+
+
+@pytest.mark.parametrize(("arg", "name"), [("agent_family=Gemini,Claude", "agent_family"),
+                                           ("refusal_rule=uniform,paper", "refusal_rule"),
+                                           ("harness=custom,opencode", "harness"),
+                                           ("interview=default,default", "interview"),
+                                           ("extended_identities=true,false", "extended_identities")])
+def test_list_for_a_single_value_parameter_is_one_line(arg: str, name: str) -> None:
+    # agent_family=a,b became the family "['a', 'b']"; refusal_rule=a,b was a raw ValueError (a traceback)
+    with pytest.raises(ParameterError, match=f"{name} takes one value"):
+        task_from_cli(tasks.exfiltration_transfer, arg)
+
+
+def test_one_element_list_for_a_single_value_parameter_is_the_value() -> None:
+    known = list(pyinspect.signature(tasks.exfiltration_transfer).parameters)
+    got = check_task_args("exfiltration_transfer", known, parse_cli_args(["agent_family=[Gemini]", "refusal_rule=[paper]"]))
+    assert got == {"agent_family": "Gemini", "refusal_rule": "paper"}

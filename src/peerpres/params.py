@@ -62,6 +62,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "refusal_rule": ("uniform", "paper"),
 }
 BOOLS = ("memory_hard", "extended_identities")
+# Parameters that take one value: Inspect splits `-T agent_family=a,b` into a list, which must not become "['a', 'b']".
+SINGLE = ("agent_family", "interview", "refusal_rule", "harness", "extended_identities")
 # name -> (least value, greatest value or None)
 INTS: dict[str, tuple[int, int | None]] = {"max_iterations": (1, None), "epochs": (1, None)}
 FLOATS: dict[str, tuple[float, float | None]] = {"temperature": (0.0, 2.0), "judge_timeout": (0.0, None)}
@@ -173,12 +175,19 @@ def check_task_args(task_name: str, known: Iterable[str], args: dict[str, Any]) 
             raise ParameterError(
                 f"unknown parameter {name!r} for task {task_name}{suggest(name, known)}; parameters: {', '.join(known)}."
             )
+        if name in SINGLE and isinstance(value, list | tuple) and len(value) == 1:
+            value = value[0]  # -T agent_family=[Gemini] is agent_family=Gemini
         if value is None:
             # `-T relation=` (or `=null`, or an unset shell variable) reaches the task as None, which would mean
             # "every value": the whole matrix. Leaving the parameter out is the way to ask for that.
             allowed_text = f"; allowed: {', '.join(map(str, CHOICES[name]))}" if name in CHOICES else ""
             raise ParameterError(
                 f"{name}= has no value{allowed_text}; give a value, or leave {name} out for its default."
+            )
+        elif name in SINGLE and isinstance(value, list | tuple | set) and len(value) != 1:
+            allowed_text = f"; allowed: {', '.join(CHOICES[name])}" if name in CHOICES else ""
+            raise ParameterError(
+                f"{name}={','.join(map(str, value))} is a list; {name} takes one value{allowed_text}."
             )
         elif name in CHOICES:
             allowed = CHOICES[name]
