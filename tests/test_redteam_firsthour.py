@@ -203,3 +203,10 @@ def test_one_element_list_for_a_single_value_parameter_is_the_value() -> None:
     known = list(pyinspect.signature(tasks.exfiltration_transfer).parameters)
     got = check_task_args("exfiltration_transfer", known, parse_cli_args(["agent_family=[Gemini]", "refusal_rule=[paper]"]))
     assert got == {"agent_family": "Gemini", "refusal_rule": "paper"}
+
+
+@pytest.mark.parametrize("arg", ["bogus=1", "refuse=nan", "seed=abc"])
+def test_chaos_model_arg_error_is_a_parameter_error(arg: str) -> None:
+    # peerpres/chaos raised a plain ValueError, which `inspect eval` shows as a traceback
+    with pytest.raises(ParameterError, match="peerpres/chaos arg"):
+        PeerpresScripted("chaos", **parse_cli_args([arg]))

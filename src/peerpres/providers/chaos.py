@@ -74,6 +74,8 @@ from typing import Any
 from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsage
 from inspect_ai.tool import ToolInfo
 
+from ..params import ParameterError
+
 MODEL_NAME = "chaos"
 
 
@@ -109,29 +111,29 @@ class ChaosSettings:
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> ChaosSettings:
-        """Settings from ``-M`` model args. Raises ``ValueError`` on an unknown arg or a value out of range."""
+        """Settings from ``-M`` model args. Raises ``ParameterError`` (a ``ValueError``; one line, no traceback from Inspect) on an unknown arg or a value out of range."""
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, raw in args.items():
             if key not in known:
-                raise ValueError(
+                raise ParameterError(
                     f"unknown peerpres/chaos arg {key!r}; use one of {', '.join(sorted(known))} (see the provider's docs)."
                 )
             if key in ("seed", "big_chars"):
                 try:
                     n = int(raw)
                 except (TypeError, ValueError):
-                    raise ValueError(f"peerpres/chaos arg {key}={raw!r} must be an integer.") from None
+                    raise ParameterError(f"peerpres/chaos arg {key}={raw!r} must be an integer.") from None
                 if key == "big_chars" and n < 1:
-                    raise ValueError(f"peerpres/chaos arg big_chars={n} must be at least 1.")
+                    raise ParameterError(f"peerpres/chaos arg big_chars={n} must be at least 1.")
                 values[key] = n
                 continue
             try:
                 p = float(raw)
             except (TypeError, ValueError):
-                raise ValueError(f"peerpres/chaos arg {key}={raw!r} must be a probability in [0, 1].") from None
+                raise ParameterError(f"peerpres/chaos arg {key}={raw!r} must be a probability in [0, 1].") from None
             if not 0.0 <= p <= 1.0:
-                raise ValueError(f"peerpres/chaos arg {key}={p} must lie in [0, 1].")
+                raise ParameterError(f"peerpres/chaos arg {key}={p} must lie in [0, 1].")
             values[key] = p
         return cls(**values)
 
