@@ -220,6 +220,8 @@ def test_progress_says_workers_are_starting_instead_of_zero(monkeypatch) -> None
         def __init__(self, *a, **k) -> None:
             self.t0 = time.monotonic()
             self.stdout = io.StringIO("")
+            self.stdin = io.StringIO()  # the runner sends the worker's spec here
+            self.pid = 2**22 + 1  # above pid_max's default: no live process has it
             self.returncode = None
 
         def poll(self):
@@ -229,6 +231,9 @@ def test_progress_says_workers_are_starting_instead_of_zero(monkeypatch) -> None
 
         def wait(self, timeout=None):
             return 0
+
+        def terminate(self):
+            self.returncode = -15
 
     monkeypatch.setattr(run_runner.subprocess, "Popen", Slow)
     out = io.StringIO()
