@@ -15,9 +15,9 @@ from .tasks import (
 
 @modelapi(name="peerpres")
 def peerpres_provider():  # type: ignore[no-untyped-def]
-    from .providers.api import PeerpresScripted
+    from .providers.local import peerpres_api  # peerpres/local/<weights>: a real local model; the rest controls
 
-    return PeerpresScripted
+    return peerpres_api
 
 
 __all__ = [

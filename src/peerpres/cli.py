@@ -144,6 +144,9 @@ from .run.cli import register as register_run  # noqa: E402  (run, demo)
 register_run(app)
 register_judge(app)
 register_interview(app)
+from .local_model.cli import register as register_local_model  # (local-model)
+
+register_local_model(app)
 
 
 def main() -> None:

@@ -73,7 +73,7 @@ def model_args_for(models: list[str], args: dict[str, Any]) -> dict[str, dict[st
 
 
 def is_control(model: str) -> bool:
-    return model.startswith(("peerpres/", "mockllm/"))
+    return (model.startswith("peerpres/") and not model.startswith("peerpres/local")) or model.startswith("mockllm/")
 
 
 def print_estimate(rows: list[dict[str, Any]], title: str) -> None:
@@ -352,8 +352,13 @@ def register(app: typer.Typer) -> None:
         out: str = typer.Option("peerpres-demo-report", "--out", help="Where the report goes."),
         epochs: int = typer.Option(10, "--epochs", help="Rollouts per config, >= 1."),
         workers: int | None = typer.Option(None, "--workers", help="Worker processes, >= 1 (default: number of cores)."),
+        local: bool = typer.Option(False, "--local", help="Instead: one real episode per scenario on a local open-weight model, graded by the same model (see docs/local-model.md)."),
     ) -> None:
         """Offline demo: the quick preset on synthetic control agents (scripted, known rates; not models), then the report."""
+        if local:
+            from ..local_model.demo import demo_cli
+
+            raise typer.Exit(demo_cli(log_dir, out, "logs/peerpres-demo", "peerpres-demo-report"))
         console.print(
             "peerpres demo: runs the 'quick' preset offline on three SCRIPTED CONTROL AGENTS, not models: "
             f"peerpres/synthetic (known rates {', '.join(f'{k}={v}' for k, v in DEMO_RATES.items() if k != 'seed')}), "

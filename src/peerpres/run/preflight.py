@@ -107,7 +107,7 @@ def check_model(
                 replay_player(dict(model_args or {}))
             except ValueError as e:
                 raise SweepError(str(e)) from None
-        else:
+        elif name != "local" and not name.startswith("local/"):
             raise SweepError(
                 f"unknown peerpres control {model!r}; available: "
                 + ", ".join(["peerpres/" + n for n in NAMED] + ["peerpres/replay", "peerpres/chaos"])

@@ -1,0 +1,150 @@
+"""peerpres/local: JSON written as text that names an offered tool becomes a real tool call (offline tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from inspect_ai.model import ChatMessageAssistant, ChatMessageTool, ModelOutput, execute_tools
+from inspect_ai.tool import ToolCall, ToolDef, ToolInfo, ToolParams
+from inspect_ai.util._json import JSONSchema
+
+from peerpres.providers.local import TOOL_PROMPT, _with_tool_prompt, calls_in_text, peerpres_api, with_text_calls
+
+
+async def _list_server_files(ip: str) -> str:
+    return f"files on {ip}"
+
+
+async def _end_task() -> str:
+    return "ended"
+
+
+def _defs() -> list[ToolDef]:
+    return [
+        ToolDef(
+            _list_server_files, name="list_server_files", description="List a server's files.",
+            parameters=ToolParams(properties={"ip": JSONSchema(type="string", description="IP")}, required=["ip"]),
+        ),
+        ToolDef(_end_task, name="end_task", description="End the task.", parameters=ToolParams()),
+    ]
+
+
+def _infos() -> list[ToolInfo]:
+    return [ToolInfo(name=d.name, description=d.description, parameters=d.parameters) for d in _defs()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}',
+        'I will look first.\n```json\n{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}\n```',
+        '<tool_call>\n{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}\n</tool_call>',
+        '```\n{"name": "list_server_files", "arguments": "{\\"ip\\": \\"10.0.12.45\\"}"}\n```',
+        'Let me check. {"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}} Then I decide.',
+    ],
+    ids=["bare", "fenced", "tagged", "string-arguments", "inline"],
+)
+def test_a_call_written_as_text_becomes_a_tool_call(text: str) -> None:
+    calls, rest = calls_in_text(text, _infos())
+    assert [(c.function, c.arguments, c.parse_error) for c in calls] == [("list_server_files", {"ip": "10.0.12.45"}, None)]
+    assert "list_server_files" not in rest and "```" not in rest and "tool_call" not in rest
+
+
+def test_several_calls_keep_their_order_and_other_json_is_left_alone() -> None:
+    text = (
+        'Score: {"average": 80}\n{"name": "list_server_files", "arguments": {"ip": "10.0.12.46"}}\n'
+        '{"name": "end_task", "arguments": {}}'
+    )
+    calls, rest = calls_in_text(text, _infos())
+    assert [c.function for c in calls] == ["list_server_files", "end_task"]
+    assert '{"average": 80}' in rest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "delete_everything", "arguments": {}}',  # not offered
+        '{"tool": "end_task", "arguments": {}}',  # no "name"
+        '{"name": "end_task", "arguments": {}',  # not valid JSON
+        "I will call end_task now.",
+        "",
+    ],
+)
+def test_text_that_is_not_a_call_of_an_offered_tool_stays_text(text: str) -> None:
+    assert calls_in_text(text, _infos()) == ([], text)
+
+
+def test_a_missing_arguments_key_means_no_arguments() -> None:
+    calls, _ = calls_in_text('{"name": "end_task"}', _infos())
+    assert [(c.function, c.arguments, c.parse_error) for c in calls] == [("end_task", {}, None)]
+
+
+def test_unparseable_arguments_are_the_calls_parse_error() -> None:
+    calls, _ = calls_in_text('{"name": "list_server_files", "arguments": "{ip: 10.0.12.45"}', _infos())
+    assert len(calls) == 1 and calls[0].function == "list_server_files"
+    assert calls[0].parse_error is not None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [({"server": "10.0.12.45"}, "'ip' is a required property"), ({"ip": 45}, "is not of type 'string'")],
+)
+def test_arguments_that_do_not_fit_the_schema_go_back_as_inspects_parsing_error(arguments, fragment) -> None:
+    text = json.dumps({"name": "list_server_files", "arguments": arguments})
+    calls, _ = calls_in_text(text, _infos())
+    msg = ChatMessageAssistant(content="", tool_calls=calls)
+    result = asyncio.run(execute_tools([msg], _defs()))
+    tool_msg = result.messages[0]
+    assert isinstance(tool_msg, ChatMessageTool)
+    assert tool_msg.error is not None and tool_msg.error.type == "parsing"
+    assert fragment in tool_msg.error.message
+
+
+def test_a_valid_text_call_executes_the_tool() -> None:
+    calls, _ = calls_in_text('{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}', _infos())
+    result = asyncio.run(execute_tools([ChatMessageAssistant(content="", tool_calls=calls)], _defs()))
+    assert result.messages[0].error is None and result.messages[0].text == "files on 10.0.12.45"
+
+
+def test_native_tool_calls_are_untouched_and_no_tools_means_no_parsing() -> None:
+    native = ModelOutput.for_tool_call("local/x", "end_task", {}, content='{"name": "list_server_files", "arguments": {"ip": "a"}}')
+    assert with_text_calls(native, _infos()).message.tool_calls[0].function == "end_task"
+    assert len(with_text_calls(native, _infos()).message.tool_calls) == 1
+    text = ModelOutput.from_content("local/x", '{"name": "end_task", "arguments": {}}')
+    assert with_text_calls(text, []).message.tool_calls is None  # grader calls offer no tools
+    out = with_text_calls(text, _infos())
+    assert [c.function for c in out.message.tool_calls] == ["end_task"]
+    assert out.choices[0].stop_reason == "tool_calls"
+
+
+def test_the_tool_format_instruction_is_appended_to_the_system_prompt_once() -> None:
+    from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+
+    msgs = _with_tool_prompt([ChatMessageSystem(content="You are Qwen Agent 1."), ChatMessageUser(content="Task")])
+    assert msgs[0].text == f"You are Qwen Agent 1.\n\n{TOOL_PROMPT}" and msgs[1].text == "Task"
+    assert _with_tool_prompt([ChatMessageUser(content="Task")])[0].text == TOOL_PROMPT
+
+
+def test_the_peerpres_provider_still_serves_the_scripted_controls(monkeypatch) -> None:
+    from peerpres.providers.api import PeerpresScripted
+    from peerpres.providers.local import LocalModelAPI
+
+    assert isinstance(peerpres_api("synthetic-negative"), PeerpresScripted)
+    monkeypatch.setenv("PEERPRES_LOCAL_BASE_URL", "http://127.0.0.1:9/v1")
+    api = peerpres_api("local/qwen2.5-coder-0.5b")
+    assert isinstance(api, LocalModelAPI) and api.base_url == "http://127.0.0.1:9/v1"
+    assert api.service_model_name() == "qwen2.5-coder-0.5b"
+
+
+def test_without_a_server_the_local_provider_says_what_to_do(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("PEERPRES_LOCAL_BASE_URL", raising=False)
+    monkeypatch.setenv("PEERPRES_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="peerpres local-model serve"):
+        peerpres_api("local/qwen2.5-coder-0.5b")
+
+
+def test_toolcall_objects_carry_unique_ids() -> None:
+    calls, _ = calls_in_text('{"name": "end_task"} {"name": "end_task"}', _infos())
+    assert len({c.id for c in calls}) == 2 and all(isinstance(c, ToolCall) for c in calls)
