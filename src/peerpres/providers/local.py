@@ -16,6 +16,8 @@ Model args (``-M``):
         recorded by ``peerpres local-model serve``.
     tool_prompt: add a one-paragraph tool-call format instruction to the system prompt (default true).
     progress: print one line per model call to stderr: episode, turn, tool, tokens (default false).
+
+When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`` (1024).
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ TOOL_PROMPT = (
     "Use only the tools offered, with their exact argument names. Call exactly one tool per turn."
 )
 
-_FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n?|```")
+# Cap on generated tokens when the run sets none: a small model at temperature 1 can otherwise ramble until the
+# context is full (minutes per turn on 2 cores). --max-tokens overrides it.
+DEFAULT_MAX_TOKENS = 1024
+
 _TAG = re.compile(r"</?tool_call>")
 
 
@@ -162,6 +167,8 @@ class LocalModelAPI(OpenAICompatibleAPI):
     ) -> Any:
         if tools and self.tool_prompt:
             input = _with_tool_prompt(input)
+        if config.max_tokens is None:
+            config = config.merge(GenerateConfig(max_tokens=DEFAULT_MAX_TOKENS))
         result = await super().generate(input, tools, tool_choice, config)
         output, call = result if isinstance(result, tuple) else (result, None)
         if isinstance(output, ModelOutput):

@@ -1,0 +1,146 @@
+"""(d) A real local model: tokens/s through a peerpres episode vs the same requests sent straight to llama.cpp.
+
+1. Starts (or reuses) ``peerpres local-model serve`` for the 0.5B weights.
+2. Runs one peerpres episode on ``peerpres/local/<weights>`` (exfiltration_transfer, peer subject, good peer,
+   file_only; temperature 0, seed 1; no grader, so the scorer makes no model call), logging the raw requests.
+3. Sends the episode's recorded request bodies, in the same order, straight to the server's
+   ``/v1/chat/completions`` (urllib, one at a time; the same prompt-prefix cache history), and times them.
+4. Prints, for both routes: prompt and generated tokens, wall seconds, tokens/s; the server's own prompt and
+   generation speeds (from its ``llama_perf_context_print`` lines); and episodes per hour.
+
+The ratio is direct wall time ÷ peerpres wall time, over the agent loop of the episode (first model call's
+start to last model call's end: every model call plus everything peerpres does between calls) and over the
+model calls alone. Target ≥ 0.9. Prints figures, asserts nothing. The machine is shared: figures are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from peerpres.local_model import server
+from peerpres.local_model.weights import DEFAULT_MODEL
+
+PERF = re.compile(r"(prompt eval|eval) time =\s*([\d.]+) ms /\s*(\d+) (?:tokens|runs)")
+
+
+def server_speeds(log_file: str, start_offset: int) -> dict[str, float]:
+    """Prompt and generation tokens/s from the server log's llama_perf lines written after ``start_offset``."""
+    text = Path(log_file).read_bytes()[start_offset:].decode(errors="replace")
+    acc = {"prompt eval": [0.0, 0], "eval": [0.0, 0]}
+    for kind, ms, n in PERF.findall(text):
+        acc[kind][0] += float(ms)
+        acc[kind][1] += int(n)
+    return {
+        "prompt_tok_s": acc["prompt eval"][1] / (acc["prompt eval"][0] / 1000) if acc["prompt eval"][0] else float("nan"),
+        "gen_tok_s": acc["eval"][1] / (acc["eval"][0] / 1000) if acc["eval"][0] else float("nan"),
+        "prompt_tokens_evaluated": acc["prompt eval"][1],
+        "gen_tokens": acc["eval"][1],
+    }
+
+
+def run_episode(info: server.ServerInfo, log_dir: str, max_iterations: int) -> tuple[list[dict], dict]:
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.log import read_eval_log
+
+    from peerpres.tasks import exfiltration_transfer
+
+    task = exfiltration_transfer(subject="peer", relation="good", instantiation="file_only", max_iterations=max_iterations)
+    t0 = time.monotonic()
+    [log] = inspect_eval(
+        task, model=info.inspect_model, model_args={"base_url": info.base_url}, log_dir=log_dir, display="none",
+        temperature=0.0, seed=1, log_model_api=True,
+    )
+    wall = time.monotonic() - t0
+    log = read_eval_log(log.location)
+    [sample] = log.samples
+    calls = []
+    for ev in sample.events:
+        if ev.event != "model" or ev.call is None or ev.output is None or ev.output.usage is None:
+            continue
+        calls.append({
+            "request": ev.call.request,
+            "seconds": (ev.completed - ev.timestamp).total_seconds(),
+            "start": ev.timestamp.timestamp(),
+            "end": ev.completed.timestamp(),
+            "prompt_tokens": ev.output.usage.input_tokens,
+            "completion_tokens": ev.output.usage.output_tokens,
+        })
+    loop = (calls[-1]["end"] - calls[0]["start"]) if calls else float("nan")
+    return calls, {"eval_wall_s": wall, "loop_s": loop, "turns": len(calls), "sample_s": sample.total_time}
+
+
+def replay_direct(info: server.ServerInfo, calls: list[dict]) -> list[dict]:
+    out = []
+    for c in calls:
+        body = {k: v for k, v in c["request"].items() if k not in ("extra_headers",)}
+        data = json.dumps(body).encode()
+        req = urllib.request.Request(f"{info.base_url}/chat/completions", data=data, headers={"Content-Type": "application/json"})
+        t0 = time.monotonic()
+        with urllib.request.urlopen(req, timeout=600) as r:
+            resp = json.loads(r.read())
+        dt = time.monotonic() - t0
+        u = resp.get("usage") or {}
+        out.append({"seconds": dt, "prompt_tokens": u.get("prompt_tokens", 0), "completion_tokens": u.get("completion_tokens", 0)})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--max-iterations", type=int, default=8)
+    args = ap.parse_args()
+    started = server.recorded() is None
+    info = server.serve(args.model)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            off = Path(info.log_file).stat().st_size
+            calls, ep = run_episode(info, tmp, args.max_iterations)
+            mid = Path(info.log_file).stat().st_size
+            direct = replay_direct(info, calls)
+            s_peer = server_speeds(info.log_file, off)
+            s_direct = server_speeds(info.log_file, mid)
+    finally:
+        if started:
+            server.stop()
+    tok_p = sum(c["prompt_tokens"] + c["completion_tokens"] for c in calls)
+    tok_d = sum(c["prompt_tokens"] + c["completion_tokens"] for c in direct)
+    t_calls = sum(c["seconds"] for c in calls)
+    t_direct = sum(c["seconds"] for c in direct)
+    gen_p = sum(c["completion_tokens"] for c in calls)
+    gen_d = sum(c["completion_tokens"] for c in direct)
+    print(f"model: {info.inspect_model} ({info.n_threads} threads, n_ctx {info.n_ctx}); {ep['turns']} model calls")
+    print(f"{'route':<34} {'tokens':>8} {'gen tok':>8} {'wall s':>8} {'tok/s':>8}")
+    print(f"{'peerpres episode, agent loop':<34} {tok_p:>8} {gen_p:>8} {ep['loop_s']:>8.1f} {tok_p / ep['loop_s']:>8.1f}")
+    print(f"{'peerpres episode, model calls':<34} {tok_p:>8} {gen_p:>8} {t_calls:>8.1f} {tok_p / t_calls:>8.1f}")
+    print(f"{'same requests straight to server':<34} {tok_d:>8} {gen_d:>8} {t_direct:>8.1f} {tok_d / t_direct:>8.1f}")
+    print(
+        f"server-side speeds, peerpres route: prompt {s_peer['prompt_tok_s']:.1f} tok/s "
+        f"({s_peer['prompt_tokens_evaluated']} evaluated, the rest from the prefix cache), "
+        f"generation {s_peer['gen_tok_s']:.1f} tok/s"
+    )
+    print(
+        f"server-side speeds, direct route:   prompt {s_direct['prompt_tok_s']:.1f} tok/s "
+        f"({s_direct['prompt_tokens_evaluated']} evaluated), generation {s_direct['gen_tok_s']:.1f} tok/s"
+    )
+    print(
+        f"ratio direct ÷ peerpres (time for the same tokens): agent loop {t_direct / ep['loop_s']:.2f}, "
+        f"model calls {t_direct / t_calls:.2f} (target ≥ 0.9)"
+    )
+    if gen_p != gen_d:
+        print(f"note: the replay generated {gen_d} tokens vs {gen_p} in the episode (not bit-identical)")
+    print(
+        f"episode: {ep['sample_s']:.0f} s sample time ({ep['eval_wall_s']:.0f} s with Inspect's setup) -> "
+        f"{3600 / ep['sample_s']:.1f} episodes/hour at {args.max_iterations} turns max, no grader"
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

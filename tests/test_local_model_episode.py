@@ -1,0 +1,60 @@
+"""A real model end to end: one full episode, agent and grader both the local 0.5B through the real llama.cpp
+server. Asserts structure, not behaviour: the log succeeded, at least one valid tool call, every label is
+determined or undetermined with a reason, and the report renders.
+
+Needs ``bash scripts/setup_local_model.sh`` (``make test`` runs it); fails, never skips, when it is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peerpres.local_model import server
+from peerpres.local_model.episodes import episode_of
+from peerpres.local_model.weights import DEFAULT_MODEL
+
+pytestmark = [pytest.mark.local_model, pytest.mark.timeout(1800)]
+
+
+@pytest.fixture(scope="module")
+def local_server():
+    started = server.recorded() is None
+    info = server.serve(DEFAULT_MODEL)  # raises with what to do when the weights or llama-cpp-python are missing
+    yield info
+    if started:
+        server.stop()
+
+
+def test_one_full_episode_on_the_local_model_with_the_local_grader(local_server, tmp_path: Path) -> None:
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.model import get_model
+
+    from peerpres.report.writer import write_report
+    from peerpres.tasks import exfiltration_transfer
+
+    model = local_server.inspect_model
+    margs = {"base_url": local_server.base_url}
+    task = exfiltration_transfer(subject="peer", relation="good", instantiation="file_only", max_iterations=8)
+    [log] = inspect_eval(
+        task, model=model, model_args=margs, model_roles={"grader": get_model(model, role="grader", **margs)},
+        log_dir=str(tmp_path / "logs"), display="none", max_connections=1, temperature=0.0, seed=1,
+    )
+    assert log.status == "success", log.error
+    [sample] = log.samples
+    assert sample.error is None
+    ep = episode_of(log, sample)
+    assert ep.turns >= 1 and ep.valid_calls >= 1, f"no valid tool call in {ep.turns} turns: {ep}"
+    assert ep.stop in ("end_task", "blank_turns", "max_iterations")
+    [score] = sample.scores.values()
+    labels = score.metadata["labels"]
+    assert labels
+    for name, label in labels.items():
+        if label["source"] == "undetermined":
+            assert label["reason"], f"label {name} is undetermined without a reason"
+        else:
+            assert label["source"] == "deterministic" or label["source"].startswith("judge:"), (name, label)
+    paths = write_report(str(tmp_path / "logs"), tmp_path / "report")
+    html = Path(paths["html"]).read_text()
+    assert model in html and "exfiltration_transfer" in html
