@@ -51,6 +51,7 @@ def run_local(
     scenarios: list[str] | None = None,
     epochs: int = 1,
     controls: bool = True,
+    grader: bool = True,
     progress: bool = True,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
@@ -75,14 +76,15 @@ def run_local(
     margs = {"base_url": info.base_url, "progress": progress}
     tasks = demo_tasks(max_iterations, scenarios, epochs)
     log(
-        f"[demo --local] {len(tasks)} episodes on {model_string} ({local_label(weights)}); grader: the same model; "
+        f"[demo --local] {len(tasks) * epochs} episodes on {model_string} ({local_label(weights)}); "
+        f"grader: {'the same model' if grader else 'none (judge labels undetermined: no grader)'}; "
         f"max {max_iterations} turns each"
     )
     t_run = time.monotonic()
     try:
-        grader = get_model(model_string, role="grader", **margs)
+        roles = {"grader": get_model(model_string, role="grader", **margs)} if grader else {}
         inspect_eval(
-            tasks, model=model_string, model_args=margs, model_roles={"grader": grader}, log_dir=log_dir,
+            tasks, model=model_string, model_args=margs, model_roles=roles, log_dir=log_dir,
             display="none", max_connections=1, max_samples=1, max_tasks=1, fail_on_error=False,
         )
         seconds_local = time.monotonic() - t_run
