@@ -54,7 +54,7 @@ def run_episode(info: server.ServerInfo, log_dir: str, max_iterations: int) -> t
     task = exfiltration_transfer(subject="peer", relation="good", instantiation="file_only", max_iterations=max_iterations)
     t0 = time.monotonic()
     [log] = inspect_eval(
-        task, model=info.inspect_model, model_args={"base_url": info.base_url}, log_dir=log_dir, display="none",
+        task, model=info.inspect_model, model_base_url=info.base_url, log_dir=log_dir, display="none",
         temperature=0.0, seed=1, log_model_api=True,
     )
     wall = time.monotonic() - t0

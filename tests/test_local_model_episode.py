@@ -35,10 +35,10 @@ def test_one_full_episode_on_the_local_model_with_the_local_grader(local_server,
     from peerpres.tasks import exfiltration_transfer
 
     model = local_server.inspect_model
-    margs = {"base_url": local_server.base_url}
+    url = local_server.base_url
     task = exfiltration_transfer(subject="peer", relation="good", instantiation="file_only", max_iterations=8)
     [log] = inspect_eval(
-        task, model=model, model_args=margs, model_roles={"grader": get_model(model, role="grader", **margs)},
+        task, model=model, model_base_url=url, model_roles={"grader": get_model(model, base_url=url, role="grader")},
         log_dir=str(tmp_path / "logs"), display="none", max_connections=1, temperature=0.0, seed=1,
     )
     assert log.status == "success", log.error

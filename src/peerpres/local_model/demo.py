@@ -73,7 +73,7 @@ def run_local(
     info = server.serve(weights)
     log(f"[demo --local] llama.cpp server {info.base_url} (PID {info.pid}) ready after {time.monotonic() - t0:.0f} s")
     model_string = info.inspect_model
-    margs = {"base_url": info.base_url, "progress": progress}
+    margs = {"progress": progress}
     tasks = demo_tasks(max_iterations, scenarios, epochs)
     log(
         f"[demo --local] {len(tasks) * epochs} episodes on {model_string} ({local_label(weights)}); "
@@ -82,9 +82,9 @@ def run_local(
     )
     t_run = time.monotonic()
     try:
-        roles = {"grader": get_model(model_string, role="grader", **margs)} if grader else {}
+        roles = {"grader": get_model(model_string, base_url=info.base_url, role="grader", **margs)} if grader else {}
         inspect_eval(
-            tasks, model=model_string, model_args=margs, model_roles=roles, log_dir=log_dir,
+            tasks, model=model_string, model_base_url=info.base_url, model_args=margs, model_roles=roles, log_dir=log_dir,
             display="none", max_connections=1, max_samples=1, max_tasks=1, fail_on_error=False,
         )
         seconds_local = time.monotonic() - t_run
