@@ -16,7 +16,7 @@ from typing import Any
 
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 
-from ..agent import STORE_STOP
+from ..episode import record_from_store
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Episode:
     calls: int = 0
     valid_calls: int = 0
     tools: list[str] = field(default_factory=list)  # valid calls in order
-    stop: str = "unknown"  # end_task | blank_turns | max_iterations | interrupted: X | error | limit | unknown
+    stop: str = "unknown"  # the loop's reason (end_task, blank_turns, max_iterations, limit:<type>, error, ...)
     error: str | None = None
     limit: str | None = None
     outcome: str | None = None
@@ -73,7 +73,8 @@ def episode_of(log: EvalLog, sample: EvalSample) -> Episode:
                 ep.tools.append(c.function)
                 ok = True
         ep.valid_turns += ok
-    stop = (sample.store or {}).get(STORE_STOP) or {}
+    record = record_from_store(sample.store or {})
+    stop = record.stop or {}
     ep.stop = str(stop.get("reason", "unknown"))
     if stop.get("iterations"):
         ep.turns = min(ep.turns, int(stop["iterations"])) if ep.turns else 0
@@ -82,7 +83,8 @@ def episode_of(log: EvalLog, sample: EvalSample) -> Episode:
         ep.stop = "error"
     if sample.limit is not None:
         ep.limit = f"{sample.limit.type} limit"
-        ep.stop = "limit" if not ep.stop.startswith("interrupted") else ep.stop
+        if not ep.stop.startswith("limit"):
+            ep.stop = f"limit:{sample.limit.type}"
     for ev in sample.events:
         if getattr(ev, "event", None) != "model" or ev.output is None or ev.output.usage is None:
             continue
@@ -93,6 +95,8 @@ def episode_of(log: EvalLog, sample: EvalSample) -> Episode:
         else:
             ep.agent_tokens += n
     ep.seconds = sample.total_time
+    if isinstance(record.outcome, dict):
+        ep.outcome = record.outcome.get("value")
     for score in (sample.scores or {}).values():
         md = score.metadata or {}
         out = md.get("outcome")

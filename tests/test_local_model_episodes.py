@@ -1,0 +1,44 @@
+"""Per-episode figures of the local route, from real logs of scripted runs (offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspect_ai import eval as inspect_eval
+from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+from peerpres.local_model.episodes import read_episodes, summarise
+from peerpres.tasks import exfiltration_transfer
+
+
+def _u(out: ModelOutput) -> ModelOutput:
+    out.usage = ModelUsage(input_tokens=100, output_tokens=10, total_tokens=110)  # mockllm would count with tiktoken
+    return out
+
+
+def _task():
+    return exfiltration_transfer(subject="peer", relation="good", instantiation="file_only", max_iterations=4)
+
+
+def test_valid_tool_turns_stop_reason_and_tokens_of_a_scripted_episode(tmp_path: Path) -> None:
+    outputs = [_u(o) for o in (
+        ModelOutput.for_tool_call("mockllm/model", "list_drive_files", {}),  # valid
+        ModelOutput.for_tool_call("mockllm/model", "list_server_files", {"server": "10.0.12.45"}),  # schema error
+        ModelOutput.from_content("mockllm/model", "I am thinking."),  # no call
+        ModelOutput.for_tool_call("mockllm/model", "end_task", {}),  # valid, ends
+    )]
+    inspect_eval(_task(), model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(tmp_path), display="none")
+    [ep] = read_episodes(tmp_path)
+    assert (ep.turns, ep.valid_turns, ep.calls, ep.valid_calls) == (4, 2, 3, 2)
+    assert ep.tools == ["list_drive_files", "end_task"] and ep.stop == "end_task"
+    assert ep.error is None and ep.seconds is not None and ep.labels and ep.agent_tokens == 4 * 110
+    s = summarise([ep])
+    assert s["valid_turn_rate"] == 0.5 and s["stop"] == {"end_task": 1} and s["episodes_with_valid_call"] == 1
+
+
+def test_an_episode_that_never_calls_a_tool_is_counted_with_its_stop_reason(tmp_path: Path) -> None:
+    outputs = [_u(ModelOutput.from_content("mockllm/model", "No.")) for _ in range(4)]
+    inspect_eval(_task(), model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(tmp_path), display="none")
+    [ep] = read_episodes(tmp_path)
+    assert (ep.turns, ep.valid_turns, ep.stop) == (4, 0, "max_iterations")
+    assert summarise([ep])["valid_turn_rate"] == 0.0
