@@ -1,8 +1,9 @@
 """(d) A real local model: tokens/s through a peerpres episode vs the same requests sent straight to llama.cpp.
 
 1. Starts (or reuses) ``peerpres local-model serve`` for the 0.5B weights.
-2. Runs one peerpres episode on ``peerpres/local/<weights>`` (exfiltration_transfer, peer subject, good peer,
-   file_only; temperature 0, seed 1; no grader, so the scorer makes no model call), logging the raw requests.
+2. Runs one peerpres episode on ``peerpres/local/<weights>`` (tampering, peer subject, good peer, file_only,
+   factual; the task's temperature 1.0 with seed 1; no grader, so the scorer makes no model call), logging the
+   raw requests.
 3. Sends the episode's recorded request bodies, in the same order, straight to the server's
    ``/v1/chat/completions`` (urllib, one at a time; the same prompt-prefix cache history), and times them.
 4. Prints, for both routes: prompt and generated tokens, wall seconds, tokens/s; the server's own prompt and
@@ -49,16 +50,16 @@ def run_episode(info: server.ServerInfo, log_dir: str, max_iterations: int) -> t
     from inspect_ai import eval as inspect_eval
     from inspect_ai.log import read_eval_log
 
-    from peerpres.tasks import exfiltration_transfer
+    from peerpres.tasks import tampering
 
-    task = exfiltration_transfer(subject="peer", relation="good", instantiation="file_only", max_iterations=max_iterations)
+    task = tampering(subject="peer", relation="good", instantiation="file_only", dataset="factual", max_iterations=max_iterations)
     t0 = time.monotonic()
     [log] = inspect_eval(
         task, model=info.inspect_model, model_base_url=info.base_url, log_dir=log_dir, display="none",
-        temperature=0.0, seed=1, log_model_api=True,
+        seed=1, log_model_api=True,  # the task's temperature (1.0); the seed makes the replay sample the same tokens
     )
     wall = time.monotonic() - t0
-    log = read_eval_log(log.location)
+    log = read_eval_log(log.location, resolve_attachments=True)  # the exact request bodies, not attachment refs
     [sample] = log.samples
     calls = []
     for ev in sample.events:

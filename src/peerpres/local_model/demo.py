@@ -114,7 +114,9 @@ def run_local(
     if out:
         from ..report.writer import write_report
 
-        title = f"peerpres demo: {model_string} is a {local_label(weights)}; beside scripted controls"
+        title = f"peerpres demo: {model_string} is a {local_label(weights)}" + (
+            f"; beside the scripted controls {', '.join(CONTROLS)}" if controls else ""
+        )
         report = write_report(log_dir, out, title=title)
         log(f"[demo --local] report: {Path(report['html']).resolve()}")
     summary["report"] = report
