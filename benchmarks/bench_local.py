@@ -5,7 +5,8 @@
    factual; the task's temperature 1.0 with seed 1; no grader, so the scorer makes no model call), logging the
    raw requests.
 3. Sends the episode's recorded request bodies, in the same order, straight to the server's
-   ``/v1/chat/completions`` (urllib, one at a time; the same prompt-prefix cache history), and times them.
+   ``/v1/chat/completions`` (urllib, one at a time), and times them. Before the episode and before the replay a
+   short unrelated request empties llama.cpp's prefix cache, so both routes start from the same cache state.
 4. Prints, for both routes: prompt and generated tokens, wall seconds, tokens/s; the server's own prompt and
    generation speeds (from its ``llama_perf_context_print`` lines); and episodes per hour.
 
@@ -77,7 +78,17 @@ def run_episode(info: server.ServerInfo, log_dir: str, max_iterations: int) -> t
     return calls, {"eval_wall_s": wall, "loop_s": loop, "turns": len(calls), "sample_s": sample.total_time}
 
 
+def flush_prefix_cache(info: server.ServerInfo) -> None:
+    """One short unrelated request, so that the next request finds no shared prefix in llama.cpp's KV cache."""
+    body = {"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 2, "temperature": 0}
+    req = urllib.request.Request(f"{info.base_url}/chat/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        r.read()
+
+
 def replay_direct(info: server.ServerInfo, calls: list[dict]) -> list[dict]:
+    flush_prefix_cache(info)  # the episode's first request also started from an unrelated cache
     out = []
     for c in calls:
         body = {k: v for k, v in c["request"].items() if k not in ("extra_headers",)}
@@ -97,19 +108,26 @@ def main() -> None:
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--max-iterations", type=int, default=8)
     args = ap.parse_args()
+    from peerpres.local_model.weights import WeightsError
+
     started = server.recorded() is None
-    info = server.serve(args.model)
+    try:
+        info = server.serve(args.model)
+    except (WeightsError, server.ServerError) as e:
+        print(f"bench_local: not set up ({e}); run `make local-model` first. No figures.")
+        return
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            flush_prefix_cache(info)
             off = Path(info.log_file).stat().st_size
             calls, ep = run_episode(info, tmp, args.max_iterations)
-            mid = Path(info.log_file).stat().st_size
             direct = replay_direct(info, calls)
-            s_peer = server_speeds(info.log_file, off)
-            s_direct = server_speeds(info.log_file, mid)
     finally:
         if started:
             server.stop()
+    # the server's stdout is block-buffered, so its timing lines are only complete once it has stopped; they
+    # cover both routes together (which is fine: the server does the same work for both)
+    speeds = server_speeds(info.log_file, off)
     tok_p = sum(c["prompt_tokens"] + c["completion_tokens"] for c in calls)
     tok_d = sum(c["prompt_tokens"] + c["completion_tokens"] for c in direct)
     t_calls = sum(c["seconds"] for c in calls)
@@ -122,13 +140,9 @@ def main() -> None:
     print(f"{'peerpres episode, model calls':<34} {tok_p:>8} {gen_p:>8} {t_calls:>8.1f} {tok_p / t_calls:>8.1f}")
     print(f"{'same requests straight to server':<34} {tok_d:>8} {gen_d:>8} {t_direct:>8.1f} {tok_d / t_direct:>8.1f}")
     print(
-        f"server-side speeds, peerpres route: prompt {s_peer['prompt_tok_s']:.1f} tok/s "
-        f"({s_peer['prompt_tokens_evaluated']} evaluated, the rest from the prefix cache), "
-        f"generation {s_peer['gen_tok_s']:.1f} tok/s"
-    )
-    print(
-        f"server-side speeds, direct route:   prompt {s_direct['prompt_tok_s']:.1f} tok/s "
-        f"({s_direct['prompt_tokens_evaluated']} evaluated), generation {s_direct['gen_tok_s']:.1f} tok/s"
+        f"server-side speeds (llama_perf lines, both routes{'' if started else '; partial: server kept running'}): "
+        f"prompt {speeds['prompt_tok_s']:.1f} tok/s ({speeds['prompt_tokens_evaluated']} tokens evaluated, the rest "
+        f"from the prefix cache), generation {speeds['gen_tok_s']:.1f} tok/s"
     )
     print(
         f"ratio direct ÷ peerpres (time for the same tokens): agent loop {t_direct / ep['loop_s']:.2f}, "
