@@ -1,6 +1,6 @@
 """``peerpres demo --local``: one real episode of each scenario on the local model, graded by the same model.
 
-The six configs are the ``quick`` preset's peer-subject configs (good peer, ``file_only``, first dataset and
+The six configs are the ``quick`` preset's peer-subject, good-peer configs (``file_only``, first dataset and
 threshold; alignment faking unmonitored). The agent and the grader are both ``peerpres/local/<weights>``
 (``peerpres.providers.local``). The same six configs also run on the scripted controls
 ``peerpres/synthetic-positive`` and ``-negative`` (a second each), so the report shows the real model's rows
@@ -32,7 +32,7 @@ def demo_tasks(max_iterations: int, scenarios: list[str] | None = None, epochs: 
     from .. import tasks as task_module
     from ..run import sweep
 
-    slice_ = sweep.parse_slice("subject=peer", None)
+    slice_ = sweep.parse_slice("subject=peer,relation=good,monitoring=non_monitoring", None)
     sw = sweep.build_sweep("quick", ["peerpres/local"], slice_, 1, False)
     out = []
     for u in sw.units:
