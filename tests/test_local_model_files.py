@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -160,6 +161,9 @@ def test_stop_kills_the_recorded_server_process(monkeypatch, tmp_path: Path) -> 
         [sys.executable, "-c", "import time; time.sleep(60)", "llama_cpp.server", "--port", "5555", model_file]
     )
     try:
+        deadline = time.monotonic() + 30
+        while "llama_cpp.server" not in psutil.Process(proc.pid).cmdline() and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the child has exec'd (before that its command line is pytest's)
         _record(tmp_path, proc.pid, psutil.Process(proc.pid).create_time())
         stopped = server.stop()
         assert stopped is not None and stopped.pid == proc.pid
