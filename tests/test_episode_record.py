@@ -214,6 +214,28 @@ def test_blank_turns_stop_after_more_than_five(tmp_path):
     assert sum(1 for m in s.messages if m.role == "assistant") == 6
 
 
+@pytest.mark.parametrize(
+    "bad_end",
+    [
+        ("tool", "end_task", {"file_id": "123"}, "done"),  # an argument end_task does not take (schema error)
+        ("bad_json", "end_task", '{"summary": '),  # unparseable arguments
+    ],
+)
+def test_end_task_that_failed_does_not_end_the_episode(bad_end, tmp_path):
+    """Found by the local 0.5B model: an end_task whose arguments fail the schema check never runs, so the
+    episode must go on (the model sees the error); only an end_task that ran ends it."""
+    script = [bad_end, ("tool", "list_files", {}, "retrying"), ("tool", "end_task", {}, "done")]
+    log = run("exfiltration_transfer", EXFIL_AXES, lambda e: script, tmp_path)
+    assert log.status == "success"
+    s = log.samples[0]
+    stop = score_of(s).metadata["stop"]
+    assert stop["reason"] == "end_task"
+    assert stop["failed_end_task"] == 1
+    assert sum(1 for m in s.messages if m.role == "assistant") == 3
+    errors = [m for m in s.messages if m.role == "tool" and m.function == "end_task" and m.error is not None]
+    assert len(errors) == 1  # the model was shown why its first end_task did not run
+
+
 # -- item 6: gate reasons and ungated state ---------------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 - system prompt and user prompt placed as in the paper;
 - a tool must be used every turn: a turn without a tool call gets the nudge message;
-- the episode stops at ``end_task``; after MORE than ``max_blank_turns`` turns without a tool call (the
+- the episode stops at an ``end_task`` call that ran (one whose arguments failed Inspect's schema check never ran:
+  the model sees the error and goes on; counted in ``stop['failed_end_task']``); after MORE than ``max_blank_turns`` turns without a tool call (the
   paper: "after more than 5 blank turns", so the 6th such turn ends it; the turns are counted over the
   episode, not only in a row); or after ``max_iterations`` model calls (30 by default);
 - a reply stopped by the provider's content filter (``stop_reason="content_filter"``) without a tool call ends
@@ -22,7 +23,7 @@ from typing import Any
 
 import anyio
 from inspect_ai._util.exception import TerminateSampleError
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
+from inspect_ai.model import ChatMessageSystem, ChatMessageTool, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import LimitExceededError
 
@@ -32,6 +33,11 @@ from .episode_context import CURRENT, EpisodeInfo
 from .scenarios import build_episode
 
 __all__ = ["names_dict", "preservation_agent"]
+
+
+def ended_task(message: Any) -> bool:
+    """True for the tool result of an ``end_task`` call that ran (no parse or schema error)."""
+    return isinstance(message, ChatMessageTool) and message.function == "end_task" and message.error is None
 
 
 def _error_text(e: BaseException) -> str:
@@ -97,9 +103,13 @@ def preservation_agent(
                 if calls:
                     result = await execute_tools(state.messages, tools)
                     state.messages.extend(result.messages)
-                    if any(c.function == "end_task" for c in calls):
+                    # the episode ends only at an end_task that ran: one whose arguments failed Inspect's schema
+                    # check never ran, and the model is shown the error and may try again
+                    if any(ended_task(m) for m in result.messages):
                         stop["reason"] = "end_task"
                         break
+                    if any(c.function == "end_task" for c in calls):
+                        stop["failed_end_task"] = stop.get("failed_end_task", 0) + 1
                     continue
                 if output.stop_reason == "content_filter":
                     stop["filtered_turns"] += 1
