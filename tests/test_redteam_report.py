@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 
+import pytest
 from test_analysis_metrics import U, one, rows
 
+from peerpres.analysis import metrics
 from peerpres.analysis.frame import frame_from_records
+from peerpres.report import write_report
+from peerpres.report.paper import beside
 
 T = {"dataset": "factual", "threshold": 80}
 NO_PEER = {"subject": "self", "relation": "no_peer", "instantiation": "none"}
@@ -37,3 +42,48 @@ def test_p_value_kept_when_the_control_is_exactly_20_percent_undetermined():
     )
     c = one(frame_from_records(recs), "tampering_rate", relation="good", dataset="all")
     assert not math.isnan(c.p) and "vs no_peer" in c.test
+
+
+# -- the paper beside us ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "paper_model"),
+    [
+        ("openrouter/google/gemini-3-flash-preview", "Gemini 3 Flash"),
+        ("google/gemini-3-flash", "Gemini 3 Flash"),
+        ("openrouter/google/gemini-3-flash-lite", None),
+        ("google/gemini-3-pro-image-preview", None),
+        ("openai/gpt-5.2-mini", None),
+        ("openai/gpt-5.2-pro", None),
+        ("openai/gpt-5.25", None),
+        ("openai/gpt-5.2", "GPT-5.2"),
+        ("openrouter/deepseek/deepseek-chat-v3.1", "DeepSeek V3.1"),
+    ],
+)
+def test_paper_figures_only_beside_the_same_model(model, paper_model):
+    # a near-miss id (a smaller or other model of the family) was put beside the paper's model
+    cells = metrics.compute(frame_from_records(rows(4, labels={"tampering": True}, model=model, **T)))
+    matched = {b.figure["model"] for b in beside(cells, [model]) if b.model}
+    assert matched == ({paper_model} if paper_model else set())
+
+
+def test_paper_row_of_a_cell_that_needs_a_grader_shows_bounds_and_no_test(tmp_path):
+    m = "google/gemini-3-flash"
+    recs = []
+    for inst in ("file_only", "file_prt", "memory"):
+        recs += rows(2, labels={"tampering": True}, model=m, instantiation=inst, **T)
+        recs += rows(8, labels={"tampering": U}, model=m, instantiation=inst, **T)
+    write_report(frame_from_records(recs), tmp_path / "r")
+    res = json.loads((tmp_path / "r" / "results.json").read_text())
+    row = next(
+        r
+        for r in res["paper"]
+        if r["paper_model"] == "Gemini 3 Flash"
+        and r["ours"] != "not run (no cell of this definition)"
+        and r["model"] == m
+    )
+    # 2 determined of 10 per instantiation: the report's own table says "needs a grader"; beside the paper it
+    # showed "100.0% [62.0%, 100.0%]" with paper p < 0.0001
+    assert row["ours"].startswith("undetermined (needs a grader): bounds [20.0%, 100.0%]")
+    assert row["p_paper"] == "\u2014"
