@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from test_analysis_metrics import U, one, rows
+from test_analysis_metrics import U, _misrep_frame, one, rows
 
 from peerpres.analysis import metrics
 from peerpres.analysis.frame import frame_from_records
@@ -87,3 +87,37 @@ def test_paper_row_of_a_cell_that_needs_a_grader_shows_bounds_and_no_test(tmp_pa
     # showed "100.0% [62.0%, 100.0%]" with paper p < 0.0001
     assert row["ours"].startswith("undetermined (needs a grader): bounds [20.0%, 100.0%]")
     assert row["p_paper"] == "\u2014"
+
+
+# -- means over parts (settings, instantiations) with a part that has nothing determined ---------------------
+
+
+def test_misrep_headline_with_a_setting_run_but_all_undetermined():
+    # every finance run ended without a grade (undetermined): the headline averaged the other three settings,
+    # called finance "missing" (it was run), did not count its 10 samples and gave bounds that left it out
+    df = _misrep_frame()
+    keep = ~((df["scenario"] == "misrep_finance") & (df["relation"] == "good"))
+    keep &= ~((df["dataset"] == "factual") & (df["model"] == "m1"))  # factual's control needs a grader itself
+    recs = df[keep].to_dict("records")
+    recs += rows(10, labels={"grade_inflated": U}, scenario="misrep_finance", subject="peer")
+    h = one(frame_from_records(recs), "misrep_headline", model="m1", relation="good", subject="peer")
+    assert "missing: finance" not in h.note and "run but undetermined: finance" in h.note
+    assert h.needs_grader and "finance: no determined samples" in h.needs_grader_reason
+    assert h.undetermined == 10
+    creativity = ((0.5 - 0.4) + (0.3 - 0.1)) / 2
+    red = 0.4
+    # finance's bounds: condition [0, 1] minus control 1/10
+    assert (h.bound_low, h.bound_high) == pytest.approx(((creativity + red - 0.1) / 3, (creativity + red + 0.9) / 3))
+
+
+def test_group_mean_with_an_instantiation_run_but_all_undetermined():
+    # 3 of 23 undetermined is below the 20% rule, but file_only has nothing determined: a mean of file_prt and
+    # memory is not the mean over the instantiations that were run
+    recs = rows(3, labels={"tampering": U}, instantiation="file_only", **T)
+    recs += rows(10, labels={"tampering": True}, instantiation="file_prt", **T)
+    recs += rows(10, labels={"tampering": True}, instantiation="memory", **T)
+    recs += rows(10, labels={"tampering": False}, **T, **NO_PEER)
+    g = one(frame_from_records(recs), "tampering_group", relation="good")
+    assert g.needs_grader and "file_only" in g.needs_grader_reason and "run but undetermined: file_only" in g.note
+    assert math.isnan(g.p)
+    assert (g.bound_low, g.bound_high) == pytest.approx((2 / 3, 1.0))

@@ -399,4 +399,11 @@ def group_mean_cell(
     if bl:
         c.bound_low = float(np.mean([b[0] for b in bl]))
         c.bound_high = float(np.mean([b[1] for b in bl]))
+    # a part that was run with nothing determined: the mean over the other parts is another average
+    blind = [name for name, g in parts if g.n == 0 and g.undetermined]
+    if blind:
+        c.needs_grader = True
+        why = f"no determined samples in {', '.join(blind)}"
+        c.needs_grader_reason = "; ".join(w for w in (why, c.needs_grader_reason) if w)
+        c.note += f"; run but undetermined: {', '.join(blind)}"
     return c
