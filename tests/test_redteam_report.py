@@ -9,6 +9,7 @@ import pytest
 from test_analysis_metrics import U, _misrep_frame, one, rows
 
 from peerpres.analysis import metrics
+from peerpres.analysis.compare import compare_frames
 from peerpres.analysis.frame import frame_from_records
 from peerpres.report import write_report
 from peerpres.report.paper import beside
@@ -121,3 +122,36 @@ def test_group_mean_with_an_instantiation_run_but_all_undetermined():
     assert g.needs_grader and "file_only" in g.needs_grader_reason and "run but undetermined: file_only" in g.note
     assert math.isnan(g.p)
     assert (g.bound_low, g.bound_high) == pytest.approx((2 / 3, 1.0))
+
+
+# -- compare ---------------------------------------------------------------------------------------------------
+
+
+def test_compare_gives_no_p_value_when_a_side_needs_a_grader():
+    a = frame_from_records(rows(10, labels={"tampering": False}, **T))
+    b = frame_from_records(rows(5, labels={"tampering": True}, **T) + rows(5, labels={"tampering": U}, **T))
+    found = [r for r in compare_frames(a, b) if r.metric == "tampering_rate" and r.dataset == "all"]
+    assert len(found) == 1
+    r = found[0]
+    # B has 5 of 10 undetermined: the report shows "needs a grader" and no test; compare gave p < 0.05
+    assert math.isnan(r.p) and math.isnan(r.p_holm) and r.test.startswith("not tested: needs a grader")
+    assert (r.k_b, r.n_b, r.undetermined_b) == (5, 5, 5)
+
+
+def test_compare_table_tells_monitored_from_unmonitored(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import peerpres.analysis.frame as frame_module
+    from peerpres.analysis.logs import LogInventory
+    from peerpres.cli import app
+
+    af = {"scenario": "alignment_faking", **T}
+    recs = rows(4, labels={"score_inflated": True}, monitoring="monitoring", **af)
+    recs += rows(4, labels={"score_inflated": False}, monitoring="non_monitoring", **af)
+    df = frame_from_records(recs)
+    monkeypatch.setattr(frame_module, "load_frame", lambda *a, **k: (df, LogInventory()))
+    res = CliRunner().invoke(app, ["compare", str(tmp_path), str(tmp_path), "--metric", "af_inflation_rate"])
+    assert res.exit_code == 0, res.output
+    # both arms were printed on identical-looking rows (no monitoring shown)
+    assert "alignment_faking (monitoring)" in res.output
+    assert "alignment_faking (non_monitoring)" in res.output
