@@ -11,7 +11,7 @@ from test_analysis_metrics import U, _misrep_frame, one, rows
 from peerpres.analysis import metrics
 from peerpres.analysis.compare import compare_frames
 from peerpres.analysis.frame import frame_from_records
-from peerpres.report import write_report
+from peerpres.report import figures, write_report
 from peerpres.report.paper import beside
 
 T = {"dataset": "factual", "threshold": 80}
@@ -155,3 +155,51 @@ def test_compare_table_tells_monitored_from_unmonitored(tmp_path, monkeypatch):
     # both arms were printed on identical-looking rows (no monitoring shown)
     assert "alignment_faking (monitoring)" in res.output
     assert "alignment_faking (non_monitoring)" in res.output
+
+
+# -- figures draw a point rate only where the tables show one ----------------------------------------------------
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def _bar_heights(fig) -> list[float]:
+    return [p.get_height() for ax in fig.axes for cont in ax.containers for p in getattr(cont, "patches", [])]
+
+
+def test_heatmap_says_needs_a_grader_not_not_run():
+    # peer subject tampering run 4 times, all undetermined: the heatmap said "not run"
+    cells = metrics.compute(frame_from_records(rows(4, labels={"tampering": U}, **T)))
+    texts = _texts(figures.heatmap_figure(cells))
+    assert "not run" not in texts and figures.NEEDS_GRADER_MARK in texts
+
+
+def test_heatmap_shows_no_point_rate_for_a_cell_that_needs_a_grader():
+    recs = rows(2, labels={"tampering": True}, **T) + rows(8, labels={"tampering": U}, **T)
+    texts = _texts(figures.heatmap_figure(metrics.compute(frame_from_records(recs))))
+    assert not any(t.startswith("100%") for t in texts) and figures.NEEDS_GRADER_MARK in texts
+
+
+def test_bars_draw_no_bar_for_a_cell_that_needs_a_grader():
+    recs = []
+    for inst in ("file_only", "file_prt", "memory"):
+        recs += rows(2, labels={"tampering": True}, instantiation=inst, **T)
+        recs += rows(8, labels={"tampering": U}, instantiation=inst, **T)
+    fig = figures.bars_figure(metrics.compute(frame_from_records(recs)))
+    assert fig is not None
+    assert 1.0 not in _bar_heights(fig) and figures.NEEDS_GRADER_MARK in _texts(fig)
+
+
+def test_peer_effect_figure_draws_no_zero_bar_for_a_scenario_not_run():
+    # model a ran tampering with and without a peer; model b ran only exfiltration: b's tampering bars were
+    # drawn at 0% (nan_to_num), reading as "never tampers"
+    sp = {"subject": "self", "instantiation": "file_only"}
+    recs = rows(5, labels={"tampering": True}, model="a", relation="good", **sp, **T)
+    recs += rows(5, labels={"tampering": True}, model="a", **T, **NO_PEER)
+    ex = {"scenario": "exfiltration_transfer", "dataset": "default", "threshold": None}
+    recs += rows(5, labels={"exfiltration": True}, model="b", relation="good", **sp, **ex)
+    recs += rows(5, labels={"exfiltration": True}, model="b", **ex, **NO_PEER)
+    fig = figures.peer_effect_figure(metrics.compute(frame_from_records(recs)))
+    heights = _bar_heights(fig)
+    assert 0.0 not in heights and len(heights) == 4  # two scenarios x (no peer, peer present), one model each
