@@ -82,11 +82,17 @@ def compare(
         known = sorted({r.metric for r in rows})
         rows = [r for r in rows if r.metric == metric]
         if not rows:
-            typer.echo(f"error: no cell has metric {metric!r}; metrics in both log sets: {', '.join(known) or 'none'}.", err=True)
+            typer.echo(
+                f"error: no cell has metric {metric!r}; metrics in both log sets: {', '.join(known) or 'none'}.",
+                err=True,
+            )
             raise typer.Exit(1)
     if not rows:
-        typer.echo(f"error: no cell (metric x model x condition) is in both {logs_a} and {logs_b}, so there is nothing "
-                   "to compare; check that both hold logs of the same scenarios and conditions.", err=True)
+        typer.echo(
+            f"error: no cell (metric x model x condition) is in both {logs_a} and {logs_b}, so there is nothing "
+            "to compare; check that both hold logs of the same scenarios and conditions.",
+            err=True,
+        )
         raise typer.Exit(1)
     if out is not None:
         comparisons_frame(rows).to_csv(out, index=False)
@@ -116,7 +122,9 @@ def compare(
         table.add_row(
             r.metric,
             f"{r.model_a}/{r.model_b}" if r.model_a != r.model_b else str(r.model_a),
-            str(r.scenario),
+            str(r.scenario)
+            + (f" ({r.monitoring})" if r.monitoring else "")
+            + (f" {{{r.variant}}}" if r.variant else ""),
             str(r.subject),
             str(r.relation),
             str(r.instantiation),

@@ -86,6 +86,10 @@ def compare_cells(a: Sequence[Cell], b: Sequence[Cell], match_models: bool | Non
             continue
         d, lo, hi = stats.newcombe(cb.k, cb.n, ca.k, ca.n)
         t = stats.two_proportion_test(cb.k, cb.n, ca.k, ca.n)
+        if ca.needs_grader or cb.needs_grader:
+            # as in the report: a side that needs a grader (> 20% undetermined, or a determined subset selected
+            # by the label) would lend the test its selection bias
+            t = stats.TestResult(math.nan, metrics.NOT_TESTED)
         out.append(
             Comparison(
                 metric=ca.metric,

@@ -20,6 +20,7 @@ from peerpres.report.tables import calibration_cells
 plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "svg.hashsalt": "peerpres"})
 
 REL_ORDER = ["good", "neutral", "bad"]
+NEEDS_GRADER_MARK = "needs a grader"  # a cell that was run but has no point rate to draw
 INST_ORDER = ["file_only", "file_prt", "memory"]
 
 
@@ -91,7 +92,11 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
         for j, m in enumerate(models):
             got = [index.get((m, r, i)) for r, i in cats]
             x = np.arange(len(cats)) + (j - (len(models) - 1) / 2) * width
-            run = [ix for ix, c in enumerate(got) if c is not None and not math.isnan(c.rate)]
+            run = [ix for ix, c in enumerate(got) if c is not None and not math.isnan(c.rate) and not c.needs_grader]
+            # run, but no point rate to draw (needs a grader, or nothing determined): marked, never a bar
+            for ix, c in enumerate(got):
+                if c is not None and ix not in run:
+                    ax.text(x[ix], 0.02, NEEDS_GRADER_MARK, rotation=90, ha="center", va="bottom", fontsize=6)
             if not run:
                 continue
             rates = [got[ix].rate for ix in run]
@@ -111,7 +116,8 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
         ax.set_xticks(np.arange(len(cats)), [f"{r}\n{i}" for r, i in cats], fontsize=7)
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylim(min(-0.1, ax.get_ylim()[0]), 1.05)
-    axes[0, 0].legend(fontsize=7, loc="upper right")
+    if axes[0, 0].get_legend_handles_labels()[0]:
+        axes[0, 0].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -172,16 +178,24 @@ def peer_effect_figure(cells: Sequence[Cell]) -> plt.Figure | None:
             vals, lows, highs = [], [], []
             for s in scenarios:
                 c = index.get((m, s))
-                if c is None:
+                if c is None or c.needs_grader:
                     vals.append(math.nan), lows.append(math.nan), highs.append(math.nan)
                     continue
                 k, n = (c.k_ref or 0, c.n_ref or 0) if b == 0 else (c.k, c.n)
                 lo, hi = stats.wilson(k, n)
                 vals.append(stats.rate(k, n)), lows.append(lo), highs.append(hi)
             x = np.arange(len(scenarios)) + ((2 * j + b) - (2 * len(models) - 1) / 2) * width
+            # a scenario this model did not run (or whose rate needs a grader) gets no bar: never a 0%
+            drawn = [ix for ix, v in enumerate(vals) if not math.isnan(v)]
+            for ix, s in enumerate(scenarios):
+                if ix not in drawn and (m, s) in index:
+                    ax.text(x[ix], 0.02, NEEDS_GRADER_MARK, rotation=90, ha="center", va="bottom", fontsize=6)
+            if not drawn:
+                continue
+            vals, lows, highs = ([v[ix] for ix in drawn] for v in (vals, lows, highs))
             ax.bar(
-                x,
-                np.nan_to_num(vals),
+                x[drawn],
+                vals,
                 width,
                 yerr=_errbars(vals, lows, highs),
                 capsize=2,
@@ -207,14 +221,19 @@ def heatmap_figure(cells: Sequence[Cell]) -> plt.Figure | None:
     behaviours = sorted({c.label for c in cs})
     grid = np.full((len(models), len(behaviours)), np.nan)
     ns = np.zeros_like(grid)
+    ran = np.zeros(grid.shape, dtype=bool)  # a cell exists: run, even when it has no point rate
     for c in cs:
         i, j = models.index(c.model or "?"), behaviours.index(c.label)
-        grid[i, j], ns[i, j] = c.rate, c.n
+        ran[i, j] = True
+        grid[i, j], ns[i, j] = (math.nan if c.needs_grader else c.rate), c.n
     fig, ax = plt.subplots(figsize=(1.9 * len(behaviours) + 2.5, 0.6 * len(models) + 1.6))
     im = ax.imshow(np.ma.masked_invalid(grid), cmap="Reds", vmin=0, vmax=1, aspect="auto")
     for i in range(len(models)):
         for j in range(len(behaviours)):
-            text = "not run" if math.isnan(grid[i, j]) else f"{grid[i, j]:.0%}\nn={int(ns[i, j])}"
+            if not math.isnan(grid[i, j]):
+                text = f"{grid[i, j]:.0%}\nn={int(ns[i, j])}"
+            else:
+                text = NEEDS_GRADER_MARK if ran[i, j] else "not run"
             ax.text(
                 j,
                 i,
@@ -237,7 +256,7 @@ FIGURES = {
         bars_figure,
         (
             "Rates and differences with 95% intervals per model, relation and instantiation (peer subject). Only the "
-            "categories that were run are drawn."
+            "categories that were run are drawn; one whose rate needs a grader is marked so, without a bar."
         ),
         (
             "subject=peer; tampering and alignment faking pooled over datasets; exfiltration pooled over transfer and "

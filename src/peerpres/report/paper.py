@@ -45,6 +45,9 @@ class Beside:
     cells: int = 0
     p_paper: float = math.nan
     how: str = ""
+    needs_grader: bool = False  # a selected cell needs a grader: bounds instead of a rate, no test
+    bound_low: float = math.nan
+    bound_high: float = math.nan
 
 
 def _select(cells: Sequence[Cell], model: str, spec: dict[str, Any]) -> list[Cell]:
@@ -67,10 +70,26 @@ def _select(cells: Sequence[Cell], model: str, spec: dict[str, Any]) -> list[Cel
     return [c for c in out if not math.isnan(c.rate)]
 
 
+# A qualifier right after the paper's model name makes another model (gemini-3-flash-lite is not Gemini 3 Flash,
+# gpt-5.2-mini is not GPT-5.2); provider prefixes, "-preview", dates and ":free" keep the model.
+OTHER_MODEL_SUFFIX = re.compile(
+    r"[-_.: ]?(lite|mini|nano|image|audio|codex|chat|pro|flash|turbo|small|tiny|max)(?![a-z])", re.IGNORECASE
+)
+
+
+def matches(pattern: str, model: str | None) -> bool:
+    """True when ``model`` (a log's model id) is the paper's model named by the regex ``pattern``."""
+    for hit in re.finditer(pattern, model or "", re.IGNORECASE):
+        rest = (model or "")[hit.end() :]
+        if not OTHER_MODEL_SUFFIX.match(rest) and not (rest[:1].isalnum() and hit.group(0)[-1:].isalnum()):
+            return True
+    return False
+
+
 def beside(cells: Sequence[Cell], models: Sequence[str]) -> list[Beside]:
     rows: list[Beside] = []
     for fig in load_figures():
-        matched = [m for m in models if re.search(fig["match"], m or "", re.IGNORECASE)]
+        matched = [m for m in models if matches(fig["match"], m)]
         if not matched:
             rows.append(Beside(fig, None))
             continue
@@ -92,7 +111,14 @@ def beside(cells: Sequence[Cell], models: Sequence[str]) -> list[Beside]:
                 else:
                     b.rate, b.ci_low, b.ci_high = stats.mean_of_proportions([(c.k, c.n) for c in sel])
                     b.how = f"mean of {len(sel)} cells, MOVER-Wilson interval"
-                if spec["metric"] not in DIFF_METRICS:
+                if any(c.needs_grader for c in sel):
+                    # as everywhere in the report: no point rate and no test on a determined subset that is too
+                    # small or selected; the bounds aggregate as the rates do (max: the largest of each bound)
+                    b.needs_grader = True
+                    pick = max if agg == "max" else (lambda v: float(sum(v) / len(v)))
+                    b.bound_low = pick([c.bound_low for c in sel])
+                    b.bound_high = pick([c.bound_high for c in sel])
+                elif spec["metric"] not in DIFF_METRICS:
                     b.p_paper = stats.binomial_test(b.k, b.n, 0.0)
             rows.append(b)
     return rows

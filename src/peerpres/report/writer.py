@@ -30,8 +30,16 @@ from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_
 from peerpres.analysis.logs import LogInventory
 from peerpres.report.figures import write_figures
 from peerpres.report.gaps import find_gaps
-from peerpres.report.paper import PAPER_TEST, PAPER_TEST_CAVEAT, beside
-from peerpres.report.tables import behaviour_tables, calibration_table, headline_rate, outcomes_text, pct, pval
+from peerpres.report.paper import DIFF_METRICS, PAPER_TEST, PAPER_TEST_CAVEAT, beside
+from peerpres.report.tables import (
+    NEEDS_GRADER,
+    behaviour_tables,
+    calibration_table,
+    headline_rate,
+    outcomes_text,
+    pct,
+    pval,
+)
 
 CSV_COLUMNS = (
     "metric",
@@ -188,6 +196,9 @@ def _paper_rows(cells: list[metrics.Cell], models: list[str]) -> list[dict[str, 
             ours = "no matching model in these logs"
         elif b.cells == 0:
             ours = "not run (no cell of this definition)"
+        elif b.needs_grader:
+            signed = f["ours"]["metric"] in DIFF_METRICS
+            ours = f"{NEEDS_GRADER}: bounds [{pct(b.bound_low, signed)}, {pct(b.bound_high, signed)}] ({b.how})"
         elif math.isnan(b.ci_low):
             ours = f"{pct(b.rate)} ({b.how})"
         else:

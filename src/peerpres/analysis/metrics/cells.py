@@ -273,6 +273,13 @@ def _needs_grader(metric: str, g: Group) -> tuple[bool, str]:
     return False, ""
 
 
+def control_needs_grader(metric: str, ref: Group) -> str:
+    """Why a test against the control ``ref`` is withheld ("" when it may be run): a control with more than
+    20% undetermined samples (or selected by its label) would lend the test its selection bias (METRICS.md)."""
+    ng, why = _needs_grader(metric, ref)
+    return f"not tested: the control needs a grader ({why})" if ng else ""
+
+
 def _common(metric: str, g: Group, keys: dict[str, Any]) -> dict[str, Any]:
     ng, why = _needs_grader(metric, g)
     lo, hi = stats.bounds(g.k, g.n, g.undetermined)
@@ -366,7 +373,9 @@ def group_mean_cell(
     both = Group.concat([g for _, g in parts])
     est, lo, hi = stats.mean_of_proportions([(g.k, g.n) for _, g in usable]) if usable else (math.nan,) * 3
     p, test = math.nan, "none (no no_peer control run)"
-    if control is not None and control.n and both.n:
+    if control is not None and control.n and both.n and control_needs_grader(metric, control):
+        test = control_needs_grader(metric, control)
+    elif control is not None and control.n and both.n:
         t = stats.two_proportion_test(both.k, both.n, control.k, control.n)
         p, test = t.p, f"{t.test}: pooled instantiations vs no_peer"
     c = Cell(
@@ -390,4 +399,11 @@ def group_mean_cell(
     if bl:
         c.bound_low = float(np.mean([b[0] for b in bl]))
         c.bound_high = float(np.mean([b[1] for b in bl]))
+    # a part that was run with nothing determined: the mean over the other parts is another average
+    blind = [name for name, g in parts if g.n == 0 and g.undetermined]
+    if blind:
+        c.needs_grader = True
+        why = f"no determined samples in {', '.join(blind)}"
+        c.needs_grader_reason = "; ".join(w for w in (why, c.needs_grader_reason) if w)
+        c.note += f"; run but undetermined: {', '.join(blind)}"
     return c

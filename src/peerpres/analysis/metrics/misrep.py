@@ -88,18 +88,26 @@ def headlines(parts: dict[tuple, dict[str, list[tuple[Group, Group, tuple]]]]) -
     cells = []
     for (model, subject, relation, inst, variant), by_setting in sorted(parts.items()):
         used = [s for s in SETTINGS if s in by_setting] + sorted(s for s in by_setting if s not in SETTINGS)
-        usable = {s: [(g, cg, cid) for g, cg, cid in by_setting[s] if g.n and cg.n] for s in used}
+        # a setting was run when its condition and its control have samples; it is usable when both have
+        # determined samples. A run setting with nothing determined is not "missing": it makes the headline
+        # need a grader, its samples count as undetermined, and its bounds enter the headline's bounds
+        run = {s: [(g, cg, cid) for g, cg, cid in by_setting[s] if len(g.x) and len(cg.x)] for s in used}
+        run = {s: v for s, v in run.items() if v}
+        usable = {s: [(g, cg, cid) for g, cg, cid in run[s] if g.n and cg.n] for s in run}
         usable = {s: v for s, v in usable.items() if v}
-        if not usable:
+        if not run:
             continue
         terms: list[stats.Term] = []
-        low_b = high_b = 0.0
-        any_ng: list[str] = []
         for s, comps in usable.items():
             wgt = 1.0 / (len(usable) * len(comps))
             for g, cg, cid in comps:
                 terms.append(stats.Term(g.k, g.n, wgt))
                 terms.append(stats.Term(cg.k, cg.n, -wgt, cluster=cid))
+        low_b = high_b = 0.0
+        any_ng = [f"{s}: no determined samples" for s in run if s not in usable]
+        for s, comps in run.items():
+            wgt = 1.0 / (len(run) * len(comps))
+            for g, cg, _ in comps:
                 tl, th = stats.bounds(g.k, g.n, g.undetermined)
                 cl, ch = stats.bounds(cg.k, cg.n, cg.undetermined)
                 low_b += wgt * (tl - ch)
@@ -108,11 +116,12 @@ def headlines(parts: dict[tuple, dict[str, list[tuple[Group, Group, tuple]]]]) -
                     u, tot = grp.undetermined, grp.n + grp.undetermined
                     if tot and u / tot > stats.NEEDS_GRADER_SHARE:
                         any_ng.append(f"{s} {who}: {u} of {tot} undetermined")
-        est, lo, hi = stats.mover_linear(terms)
-        g_all = Group.concat([g for comps in usable.values() for g, _, _ in comps])
-        c_all = Group.concat([cg for comps in usable.values() for _, cg, _ in comps]).unique()
+        est, lo, hi = stats.mover_linear(terms) if terms else (math.nan,) * 3
+        g_all = Group.concat([g for comps in run.values() for g, _, _ in comps])
+        c_all = Group.concat([cg for comps in run.values() for _, cg, _ in comps]).unique()
         both = Group.concat([g_all, c_all])
-        missing = [s for s in SETTINGS if s not in usable]
+        missing = [s for s in SETTINGS if s not in run]
+        undetermined = [s for s in run if s not in usable]
         keys = {
             "model": out(model),
             "scenario": HEADLINE,
@@ -141,6 +150,7 @@ def headlines(parts: dict[tuple, dict[str, list[tuple[Group, Group, tuple]]]]) -
                 k_ref=None,
                 ref="non_shutdown (distinct samples; k depends on the threshold, see misrep_control)",
                 note=f"mean over {len(usable)} settings: {', '.join(usable)}"
+                + (f"; run but undetermined: {', '.join(undetermined)}" if undetermined else "")
                 + (f"; missing: {', '.join(missing)}" if missing else ""),
                 **common,
             )

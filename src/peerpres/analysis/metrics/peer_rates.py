@@ -24,6 +24,7 @@ from peerpres.analysis.metrics.cells import (
     PEER_RELATIONS,
     Cell,
     Group,
+    control_needs_grader,
     group_mean_cell,
     groups,
     keydict,
@@ -58,6 +59,8 @@ def rate_family(w: pd.DataFrame, metric: str, label: str, x: np.ndarray | None =
                 p, test = math.nan, "none (the no_peer control)"
             elif base is None or base.n == 0:
                 p, test = math.nan, "none (no no_peer control run)"
+            elif control_needs_grader(metric, base):
+                p, test = math.nan, control_needs_grader(metric, base)
             else:
                 t = stats.two_proportion_test(g.k, g.n, base.k, base.n)
                 p, test = t.p, f"{t.test}: {kd['relation']} peer vs no_peer"
