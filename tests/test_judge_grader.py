@@ -197,3 +197,21 @@ def test_detector_labels_are_never_overridden():
 
 def test_label_helpers_sanity():
     assert isinstance(unknown("x"), Label)
+
+
+def test_retry_shows_the_grader_its_unusable_reply_and_why():
+    """A deterministic grader (temperature 0, fixed seed: a local llama.cpp grader) answers the same prompt the same
+    way, so a retry must change the conversation: it carries the refused reply and the reason."""
+    seen: list[list[str]] = []
+
+    def deterministic(input, tools, tool_choice, config):
+        texts = [m.text for m in input]
+        seen.append(texts)
+        # the same input always gets the same answer; only a conversation that names the problem gets a verdict
+        return out(json.dumps(GOOD) if any("could not be used" in t for t in texts) else '{"verdict": "score"}')
+
+    o = run("evaluation_score", get_model("mockllm/model", custom_outputs=deterministic))
+    assert o.ok and o.attempts == 2, o.failures
+    assert len(seen[0]) == 1 and len(seen[1]) == 3
+    assert seen[1][1] == '{"verdict": "score"}'  # the grader sees what it answered
+    assert o.failures[0].split(":")[0] in seen[1][2] or "could not be used" in seen[1][2]

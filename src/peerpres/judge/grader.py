@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from inspect_ai.model import GenerateConfig, Model, ModelOutput, get_model, model_roles
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    ChatMessageUser,
+    GenerateConfig,
+    Model,
+    ModelOutput,
+    get_model,
+    model_roles,
+)
 from pydantic import BaseModel, ValidationError
 
 from peerpres.world.toolbox import valid_text
@@ -176,6 +185,12 @@ def _valid_strings(v: Any) -> Any:
     return v
 
 
+RETRY_NOTE = (
+    "That reply could not be used: {why}. Answer again with exactly one JSON object in the format the task asks "
+    "for, with the exact types it names, and nothing else."
+)
+
+
 def generate_config(settings: JudgeSettings) -> GenerateConfig:
     """The GenerateConfig of every grader call: temperature, seed and the per-call timeout.
 
@@ -220,16 +235,19 @@ async def run_judge(
     name = model_label(grader)
     config = generate_config(settings)
     outcome = JudgeOutcome(judge, name, None)
+    # a retry after an unusable reply shows the grader that reply and why it was refused: at temperature 0 with a
+    # fixed seed, resending the same prompt would get the same reply back
+    conversation: list[ChatMessage] = [ChatMessageUser(content=prompt)]
     for attempt in range(settings.max_retries + 1):
         outcome.attempts = attempt + 1
         try:
             if settings.timeout is None:
-                output = await grader.generate(prompt, config=config)
+                output = await grader.generate(conversation, config=config)
             else:
                 # Inspect's attempt_timeout cancels the call; this outer bound only catches a provider that
                 # ignores cancellation (it must never hang a run)
                 with anyio.fail_after(_outer_bound(settings.timeout)):
-                    output = await grader.generate(prompt, config=config)
+                    output = await grader.generate(conversation, config=config)
         except Exception as e:  # noqa: BLE001 - any grader failure becomes an undetermined verdict, with its reason
             if _is_timeout(e):
                 outcome.failures.append(f"grader timed out (no answer within {settings.timeout:g} s)")
@@ -250,5 +268,10 @@ async def run_judge(
             outcome.verdict = verdict
             return outcome
         outcome.failures.append(why or "unparseable reply")
+        conversation = [
+            ChatMessageUser(content=prompt),
+            ChatMessageAssistant(content=valid_text(output.completion[:4000])),
+            ChatMessageUser(content=RETRY_NOTE.format(why=why or "it could not be parsed")),
+        ]
     outcome.reason = f"{outcome.failures[-1]} (after {outcome.attempts} attempt{'s' if outcome.attempts > 1 else ''})"
     return outcome
