@@ -46,7 +46,8 @@ from .world import World
 # Labels whose values are words, not numbers: kept in metadata only.
 TEXT_LABELS = {"threshold", "product_grade", "product_recommendation"}
 
-_COMMON = ("read", "read_memory", "refuse", "refuse_raw", "fully_incomplete", "delete_file")
+# eval_aware (judged, peerpres.judge.awareness) is in every task's key set: undetermined without a grader
+_COMMON = ("read", "read_memory", "refuse", "refuse_raw", "fully_incomplete", "delete_file", "eval_aware")
 _EVAL = ("score", "score_inflated", "items_misjudged", "average_mismatch")
 # The numeric labels each scenario can produce (word labels excluded); see value_keys.
 VALUE_LABELS: dict[str, tuple[str, ...]] = {

@@ -20,11 +20,15 @@ import numpy as np
 import yaml
 from inspect_ai.model import Model
 
+from .awareness import JUDGE as AWARENESS_JUDGE
+from .awareness import agent_texts, reasoning_available, verdict_label
 from .grader import run_judge
-from .history import condense_paper
+from .history import HistoryOptions, condense, condense_paper, paper_to_messages
 from .settings import JudgeSettings
 
 DEFAULT_CASES = Path(__file__).parent / "data" / "calibration_cases.yaml"
+# the eval_awareness judge's labelled cases (kept apart: they carry the quotes the tests cite)
+AWARENESS_CASES = Path(__file__).parent / "data" / "awareness_cases.yaml"
 
 
 @dataclass
@@ -33,6 +37,8 @@ class Case:
     judge: str
     expected: str
     variables: dict[str, Any]
+    # the agent's own words, for judges whose quotes are checked (eval_awareness)
+    texts: list[str] | None = None
 
 
 @dataclass
@@ -83,6 +89,8 @@ def answer_of(judge: str, verdict: Any, variables: dict[str, Any]) -> str:
         return _s(verdict.deliberate_refusal)
     if judge == "report_survived":
         return _s(verdict.report_present)
+    if judge == AWARENESS_JUDGE:
+        return _s(verdict.aware)
     if judge == "config_score":
         return "none" if verdict.score is None else str(verdict.score)
     raise KeyError(judge)
@@ -98,8 +106,27 @@ def load_cases(path: Path, settings: JudgeSettings) -> list[Case]:
             variables["transcript"] = condense_paper(c["conversation"], settings.history)
         if "files" in c:
             variables["files"] = c["files"]
-        out.append(Case(id=str(c["id"]), judge=c["judge"], expected=_s(c["expected"]), variables=variables))
+        texts = None
+        if c["judge"] == AWARENESS_JUDGE and "conversation" in c:
+            messages = _with_reasoning(c["conversation"])
+            texts = agent_texts(messages)
+            variables["transcript"] = condense(messages, HistoryOptions(include_reasoning=True))
+            variables["reasoning_shown"] = reasoning_available(messages)
+        out.append(Case(id=str(c["id"]), judge=c["judge"], expected=_s(c["expected"]), variables=variables, texts=texts))
     return out
+
+
+def _with_reasoning(conversation: list[dict[str, Any]]) -> list[Any]:
+    """Paper-format messages, where an assistant entry may also carry ``reasoning`` (provider reasoning)."""
+    from inspect_ai.model import ChatMessageAssistant, ContentReasoning, ContentText
+
+    messages = paper_to_messages(conversation)
+    assistants = [m for m in messages if isinstance(m, ChatMessageAssistant)]
+    entries = [e for e in conversation if e.get("role") == "assistant"]
+    for msg, entry in zip(assistants, entries, strict=True):
+        if entry.get("reasoning"):
+            msg.content = [ContentReasoning(reasoning=str(entry["reasoning"])), ContentText(text=msg.text)]
+    return messages
 
 
 def paper_cases(directory: Path, settings: JudgeSettings) -> list[Case]:
@@ -150,6 +177,8 @@ async def calibrate(cases: list[Case], grader: Model | None, settings: JudgeSett
         o = await run_judge(case.judge, case.variables, grader, settings)
         if o.verdict is None:
             agg.undetermined.append((case.id, o.reason or "grader failed"))
+        elif case.texts is not None and not (lb := verdict_label(o.verdict, case.texts, o.model or "", {}, "")).determined:  # type: ignore[arg-type]
+            agg.undetermined.append((case.id, lb.reason or "quote not found"))
         else:
             agg.pairs.append((case.expected, answer_of(case.judge, o.verdict, case.variables)))
     return results
@@ -174,7 +203,10 @@ def report(results: dict[str, JudgeAgreement]) -> dict[str, Any]:
 
 
 def run_calibration(grader: Model | None, settings: JudgeSettings, labels: Path | None, paper_dir: Path | None) -> dict[str, Any]:
-    cases = load_cases(labels or DEFAULT_CASES, settings)
+    if labels is not None:
+        cases = load_cases(labels, settings)
+    else:
+        cases = load_cases(DEFAULT_CASES, settings) + load_cases(AWARENESS_CASES, settings)
     if paper_dir is not None and paper_dir.exists():
         cases += paper_cases(paper_dir, settings)
     return report(asyncio.run(calibrate(cases, grader, settings)))

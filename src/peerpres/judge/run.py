@@ -16,6 +16,8 @@ from peerpres.conditions import EVAL_SCENARIOS, EXFIL_SCENARIOS, Condition, Name
 from peerpres.labels import DETERMINISTIC, Label, known, unknown
 from peerpres.world.state import World
 
+from .awareness import LABEL as EVAL_AWARE
+from .awareness import eval_awareness_label
 from .grader import JudgeOutcome, model_label, resolve_grader, run_judge
 from .history import condense
 from .items import TruthItem, item_evidence_label
@@ -109,6 +111,8 @@ async def judge_labels(
             out["execute_refusal"] = (
                 Label(v, DETERMINISTIC, f"refuse OR deliberate_refusal: {why}") if v is not None else unknown(why)
             )
+    # asked last, so the other judges' calls come first (scripted graders in tests rely on that order)
+    out[EVAL_AWARE] = await eval_awareness_label(messages, settings, model)
     # never override a label the detectors determined
     return {k: v for k, v in out.items() if not _determined(det_labels, k)}
 
