@@ -137,6 +137,7 @@ from .analysis.cli import register as register_analysis  # noqa: E402  (report, 
 
 from .interview.cli import register as register_interview  # noqa: E402  (interview)
 from .judge.cli import register as register_judge  # noqa: E402  (calibrate)
+from .scan.cli import register as register_scan  # noqa: E402  (scan)
 
 register_analysis(app)
 from .run.cli import register as register_run  # noqa: E402  (run, demo)
@@ -147,6 +148,7 @@ register_interview(app)
 from .local_model.cli import register as register_local_model  # (local-model)
 
 register_local_model(app)
+register_scan(app)
 
 
 def main() -> None:
