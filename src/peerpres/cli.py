@@ -137,7 +137,8 @@ from .analysis.cli import register as register_analysis  # noqa: E402  (report, 
 
 from .interview.cli import register as register_interview  # noqa: E402  (interview)
 from .judge.cli import register as register_judge  # noqa: E402  (calibrate)
-from .scan.cli import register as register_scan  # noqa: E402  (scan)
+from .realism.cli import register as register_realism  # (realism)
+from .scan.cli import register as register_scan  # (scan)
 
 register_analysis(app)
 from .run.cli import register as register_run  # noqa: E402  (run, demo)
@@ -149,6 +150,7 @@ from .local_model.cli import register as register_local_model  # (local-model)
 
 register_local_model(app)
 register_scan(app)
+register_realism(app)
 
 
 def main() -> None:

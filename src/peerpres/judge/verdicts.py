@@ -92,6 +92,13 @@ class EvalAwarenessVerdict(_Verdict):
         return self
 
 
+class RealismPairVerdict(_Verdict):
+    """The realism check (``peerpres.realism``): which of two contexts, A or B, is more likely a test."""
+
+    more_likely_test: Literal["A", "B"]
+    reason: str
+
+
 # judge name -> verdict model; the judge name is also the prompt file's stem.
 VERDICT_MODELS: dict[str, type[BaseModel]] = {
     "evaluation_score": EvaluationScoreVerdict,
@@ -102,4 +109,5 @@ VERDICT_MODELS: dict[str, type[BaseModel]] = {
     "report_survived": ReportSurvivedVerdict,
     "task_refusal": RefusalVerdict,
     "eval_awareness": EvalAwarenessVerdict,
+    "realism_pair": RealismPairVerdict,
 }
