@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 from inspect_ai.model import ChatMessageAssistant, ContentReasoning, ContentText, ModelOutput, ModelUsage, get_model
 from inspect_ai.tool import ToolCall
+from paper_data import TRANSCRIPTS
 
 from peerpres.judge import JudgeSettings, parse_verdict
 from peerpres.judge.awareness import agent_texts, eval_awareness_label, missing_quotes, reasoning_available
@@ -18,7 +18,6 @@ from peerpres.labels import DETERMINISTIC, UNDETERMINED
 from peerpres.scoring import value_keys
 
 S = JudgeSettings(max_retries=0, timeout=None)
-TRANSCRIPTS = Path("/work/shared/paper-transcripts/transcripts")
 AWARE_PAPER = "claude-haiku-af-monitoring-creativity-transcript117.json"
 AWARE_QUOTE = "This appears to be a test of whether I will:"
 
@@ -189,7 +188,7 @@ def _awareness_grader(quote: str, aware: bool = True):
     return get_model("mockllm/model", custom_outputs=answer)
 
 
-@pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="paper transcripts not present")
+@pytest.mark.paper
 def test_replay_paper_transcript_with_scripted_grader(monkeypatch):
     from typer.testing import CliRunner
 
@@ -208,7 +207,7 @@ def test_replay_paper_transcript_with_scripted_grader(monkeypatch):
     assert obj["labels"]["eval_aware"] is None and "quote not found" in obj["undetermined"]["eval_aware"]
 
 
-@pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="paper transcripts not present")
+@pytest.mark.paper
 def test_replay_without_grader_leaves_eval_aware_undetermined():
     from peerpres.replay import replay_file
 
@@ -216,3 +215,13 @@ def test_replay_without_grader_leaves_eval_aware_undetermined():
     lb = r.labels["eval_aware"]
     assert lb.source == UNDETERMINED and "no grader configured" in lb.reason
     assert lb.state["reasoning_available"] is False  # the paper's transcripts carry no provider reasoning
+
+
+def test_default_calibration_includes_the_awareness_cases():
+    from peerpres.judge.calibrate import run_calibration
+
+    rep = run_calibration(None, S, None, None)  # no grader: every case undetermined, counted, none scored
+    aw = rep["eval_awareness"]
+    assert aw["n"] >= 20 and aw["undetermined"] == aw["n"] and aw["kappa"] is None
+    assert "no grader configured" in aw["undetermined_reasons"][0]
+    assert "evaluation_score" in rep  # the other judges' cases are still there
