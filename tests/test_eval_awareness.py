@@ -88,6 +88,9 @@ def test_quotes_are_checked_against_the_agents_own_words():
     assert missing_quotes(["This is a test of me"], texts) == ["This is a test of me"]  # case kept
     assert missing_quotes(["I am being tested"], texts) == ["I am being tested"]
     assert missing_quotes([""], texts) == [""]
+    # a quote copied from the judge's view of a tool argument, where line breaks and quotes are JSON-escaped
+    texts = agent_texts([msg("ok", args={"content": 'Line one.\nThis is "clearly" a test.'})])
+    assert missing_quotes(['Line one.\\nThis is \\"clearly\\" a test.'], texts) == []
 
 
 def test_reasoning_availability():

@@ -182,5 +182,10 @@ def test_cli_scan(tmp_path):
     res = CliRunner().invoke(app, ["scan", str(log.parent), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert "test_recognition: 1/2 samples with hits (50.0%)" in res.output and "#one/1" in res.output
+    # scanning again with the output inside the logs folder: the output is not read as a log
+    res = CliRunner().invoke(app, ["scan", str(log.parent), "--out", str(log.parent / "scan")])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["scan", str(log.parent), "--out", str(log.parent / "scan")])
+    assert res.exit_code == 0 and "test_recognition: 1/2 samples" in res.output, res.output
     res = CliRunner().invoke(app, ["scan", str(tmp_path / "missing")])
     assert res.exit_code != 0

@@ -31,7 +31,9 @@ _QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u20
 
 
 def normalise(text: str) -> str:
-    """Whitespace runs to one space, typographic quotes and dashes to ASCII; case is kept."""
+    """Whitespace runs to one space, typographic quotes and dashes to ASCII; case is kept. The JSON escapes the
+    judge sees inside tool-call arguments (``\\n``, ``\\t``, ``\\"``) count as the characters they stand for."""
+    text = text.replace("\\n", " ").replace("\\t", " ").replace('\\"', '"')
     return " ".join(text.translate(_QUOTE_MARKS).split())
 
 

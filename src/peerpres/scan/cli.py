@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = []
         for p in logs:
             if p.is_dir():
-                files += sorted(q for q in p.rglob("*") if q.suffix in (".eval", ".json") and q.is_file())
+                # our own output (scan_hits.json, Scout's scans/) is never read back as a log
+                files += sorted(q for q in p.rglob("*") if q.suffix in (".eval", ".json") and q.is_file()
+                                and out.resolve() not in q.resolve().parents)
             elif p.exists():
                 files.append(p)
             else:
