@@ -18,7 +18,7 @@ import pytest
 
 from peerpres.analysis.frame import load_frame
 
-SLICE = "scenario=tampering|exfiltration_deletion"
+SLICE = "scenario=tampering|exfiltration_deletion,relation=good"  # 4 configs: self and peer subject each
 EPOCHS = 40  # 4 tasks x 40 epochs: Inspect flushes every 10 samples, so a kill finds flushed, unfinished logs
 CMD = [sys.executable, "-m", "peerpres.cli", "run", "quick", "-m", "peerpres/synthetic", "--slice", SLICE,
        "-M", "tamper=0.5", "-M", "exfiltrate=0.5", "-M", "seed=5", "--epochs", str(EPOCHS), "--workers", "2"]
