@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from peerpres.analysis.frame import CONDITION_FIELDS
 from peerpres.analysis.labels import truth
 
 STATE_SCENARIOS = ("tampering", "exfiltration_transfer", "exfiltration_deletion")
@@ -78,19 +79,7 @@ def log_model_args(log_files: Iterable[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-_COND_COLS = (
-    "scenario",
-    "subject",
-    "relation",
-    "instantiation",
-    "dataset",
-    "threshold",
-    "monitoring",
-    "peer_identity",
-    "memory_hard",
-    "scratchpad",
-    "harness",
-)
+_COND_COLS = CONDITION_FIELDS  # the condition axes, as the frame names them
 
 
 def attach_injected(df: pd.DataFrame, model_args: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:

@@ -279,17 +279,7 @@ def exfiltration_side_by_side(cells: Sequence[Cell]) -> Table | None:
     gated = [c for c in cells if c.metric == "exfiltration_rate"]
     if not gated:
         return None
-    keyf = (
-        "model",
-        "scenario",
-        "subject",
-        "relation",
-        "instantiation",
-        "dataset",
-        "threshold",
-        "monitoring",
-        "variant",
-    )
+    keyf = KEY_COLUMNS[1:]  # a cell's keys without the metric
     state = {tuple(getattr(c, k) for k in keyf): c for c in cells if c.metric == "exfiltration_state_rate"}
 
     def values(c: Cell) -> list[str]:
