@@ -152,8 +152,8 @@ def test_dry_run_counts_the_graders_calls_and_cost() -> None:
     with_grader = run_cli.execute("smoke", ["openai/gpt-4.1"], model_roles={"grader": "openai/gpt-4.1-mini"}, dry_run=True, env={})
     (b,), (g,) = base["estimate"], with_grader["estimate"]
     assert "grader_calls" not in b
-    # smoke: one tampering config (2 calls at most) and one deletion config (1 call), 1 epoch
-    assert g["grader"] == "openai/gpt-4.1-mini" and g["grader_calls"] == 3
+    # smoke: one tampering config (3 calls at most, eval_aware included) and one deletion config (2 calls), 1 epoch
+    assert g["grader"] == "openai/gpt-4.1-mini" and g["grader_calls"] == 5
     assert g["grader_cost_usd"] > 0
     r = runner.invoke(app, ["run", "smoke", "-m", "openai/gpt-4.1", "--model-role", "grader=openai/gpt-4.1-mini", "--dry-run"])
     assert r.exit_code == 0 and "grader (judge) calls" in r.output and "estimated total" in r.output
