@@ -11,7 +11,9 @@ each call is logged as a model event of the sample:
 - OpenAI Responses API (Codex CLI): ``POST /v1/responses``, streaming (SSE) or not.
 
 Streaming answers are sent as one complete chunk followed by the end marker (the bridge generates whole
-responses). The API key the CLI sends is checked against the run's random key and never logged. Nothing the
+responses). Whatever model name a request carries, the sample's own model answers, and the bridge never
+reads or fetches a media reference (a file path or URL in an image part is refused; inline ``data:`` passes):
+the agent gets no model choice, host file or host network through the Inspect process. The API key the CLI sends is checked against the run's random key and never logged. Nothing the
 endpoint returns carries a real credential: every answer and error message passes through
 ``redact.redact`` with the process's credentials (``redact.process_secrets``), so a provider error that
 quotes the real key reaches the CLI as ``[redacted]``.
@@ -123,6 +125,12 @@ class ModelEndpoint:
 
     def __init__(self, bridge: AgentBridge, api_key: str, secrets: list[str] | None = None) -> None:
         """``secrets``: the real credentials to keep out of every answer (default: ``process_secrets()``)."""
+        # Inspect's in-process agent_bridge() trusts its client: it lets a request name any Inspect model
+        # (get_model in this process: host network, operator's provider keys) and reads or fetches media
+        # references (a local path or URL in an image part). The agent is hostile: close both grants, so
+        # every request is served by the sample's model and only inline `data:` media pass.
+        bridge.allow_client_model_names = False
+        bridge.allow_remote_media = False
         self.bridge = bridge
         self.api_key = api_key
         self.secrets = process_secrets() if secrets is None else secrets
