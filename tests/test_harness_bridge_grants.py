@@ -65,8 +65,9 @@ class Listener:
         self.sock.close()
 
 
-def _run(requests: list[dict]) -> tuple[list[tuple[int, str]], list[str]]:
-    """Post each chat-completions body to a live endpoint inside a sample; returns (status, body) per request
+def _run(requests: list[dict], path: str = "/v1/chat/completions",
+         headers: dict[str, str] | None = None) -> tuple[list[tuple[int, str]], list[str]]:
+    """Post each body (default: chat completions) to a live endpoint inside a sample; returns (status, body) per request
     and the text of every model input the sample's (scripted, control) model received."""
     seen: list[str] = []
     replies: list[tuple[int, str]] = []
@@ -85,8 +86,8 @@ def _run(requests: list[dict]) -> tuple[list[tuple[int, str]], list[str]]:
                 endpoint = ModelEndpoint(bridge, KEY, [])
                 async with TestClient(TestServer(endpoint.app)) as client:
                     for body in requests:
-                        r = await client.post("/v1/chat/completions", json=body,
-                                              headers={"Authorization": f"Bearer {KEY}"})
+                        r = await client.post(path, json=body,
+                                              headers=headers or {"Authorization": f"Bearer {KEY}"})
                         replies.append((r.status, await r.text()))
             return state
 
@@ -98,20 +99,34 @@ def _run(requests: list[dict]) -> tuple[list[tuple[int, str]], list[str]]:
     return replies, seen
 
 
-def test_client_cannot_pick_another_model(monkeypatch):
+WIRE = {  # wire format -> (path, body for a model name, headers); one per CLI family the endpoint serves
+    "openai-chat": ("/v1/chat/completions", lambda m: {"model": m, "messages": [{"role": "user", "content": "hi"}]},
+                    {"Authorization": f"Bearer {KEY}"}),
+    "openai-responses": ("/v1/responses", lambda m: {"model": m, "input": "hi"}, {"Authorization": f"Bearer {KEY}"}),
+    "anthropic": ("/v1/messages", lambda m: {"model": m, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]},
+                  {"x-api-key": KEY}),
+}
+
+
+@pytest.mark.parametrize("wire", list(WIRE))
+def test_client_cannot_pick_another_model(wire, monkeypatch):
     listener = Listener()
     fake = f"sk-OPERATOR-{uuid.uuid4().hex}"
-    monkeypatch.setenv("OPENAI_API_KEY", fake)
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{listener.port}/v1")
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.setenv(var, fake)
+    for var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
+        monkeypatch.setenv(var, f"http://127.0.0.1:{listener.port}" + ("/v1" if "OPENAI" in var else ""))
+    path, body, headers = WIRE[wire]
+    names = ["inspect/openai/gpt-4o", "openai/gpt-4o", "inspect/anthropic/claude-sonnet-4-0",
+             "anthropic/claude-sonnet-4-0", "inspect/openai-api/x/y"]
     try:
-        names = ["inspect/openai/gpt-4o", "openai/gpt-4o", "inspect/openai-api/x/y"]
-        replies, _ = _run([{"model": m, "messages": [{"role": "user", "content": "hi"}]} for m in names])
+        replies, _ = _run([body(m) for m in names], path, headers)
     finally:
         listener.close()
     assert listener.hits == [], f"the Inspect process contacted the host loopback for the agent: {listener.hits}"
-    for name, (status, body) in zip(names, replies):
+    for name, (status, text) in zip(names, replies):
         # served by the sample's own model, whatever name the agent asked for
-        assert status == 200 and "answer from the sample's model" in body, (name, status, body)
+        assert status == 200 and "answer from the sample's model" in text, (name, status, text)
 
 
 def test_bridge_does_not_dereference_media(tmp_path):
