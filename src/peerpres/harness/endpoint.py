@@ -129,8 +129,9 @@ class ModelEndpoint:
         # (get_model in this process: host network, operator's provider keys) and reads or fetches media
         # references (a local path or URL in an image part). The agent is hostile: close both grants, so
         # every request is served by the sample's model and only inline `data:` media pass.
-        bridge.allow_client_model_names = False
-        bridge.allow_remote_media = False
+        if bridge is not None:  # None only in tests that replace the converters
+            bridge.allow_client_model_names = False
+            bridge.allow_remote_media = False
         self.bridge = bridge
         self.api_key = api_key
         self.secrets = process_secrets() if secrets is None else secrets
