@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,17 +85,41 @@ def _index(initial: dict[str, Server]) -> dict[bytes, ServerFile]:
     return idx
 
 
+def read_regular(p: Path) -> tuple[os.stat_result, bytes] | None:
+    """(stat, first ``HEADER_SIZE`` bytes) of ``p`` if it is a regular file, else None (symlink, FIFO, socket,
+    device, directory, gone). The check is made on the opened descriptor (``O_NOFOLLOW``, ``O_NONBLOCK``):
+    the snapshot runs as root while the servers' sandboxes still live, and a session's background process
+    could swap a checked file for a symlink to a host path (root would follow it) or a FIFO (root's open
+    would block the sample forever)."""
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        head = b""
+        while len(head) < HEADER_SIZE:
+            chunk = os.read(fd, HEADER_SIZE - len(head))
+            if not chunk:
+                break
+            head += chunk
+        return st, head
+    finally:
+        os.close(fd)
+
+
 def scan(data_dir: Path, initial: dict[str, Server]) -> list[FoundFile]:
     idx = _index(initial)
     out: list[FoundFile] = []
     if not data_dir.is_dir():
         return out
     for p in sorted(data_dir.iterdir()):
-        if not p.is_file() or p.is_symlink():
+        found = read_regular(p)
+        if found is None:
             continue
-        st = p.stat()
-        with open(p, "rb") as fh:
-            head = fh.read(HEADER_SIZE)
+        st, head = found
         origin = partial = None
         # A scenario file smaller than 4 KiB has a shorter header: try the exact length first.
         for n in sorted({len(head), *(min(HEADER_SIZE, f.size) for s in initial.values() for f in s.files)}):
