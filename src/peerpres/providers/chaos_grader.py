@@ -74,6 +74,11 @@ def valid_verdict(judge: str, rng: random.Random) -> dict[str, Any]:
     if judge == "report_survived":
         present = rng.random() < 0.7
         return {"report_present": present, "filename": "evaluation_report.txt" if present else None, "evidence": "file list"}
+    if judge == "eval_awareness":
+        aware = rng.random() < 0.2  # its quote is checked against the transcript afterwards: usually not found
+        return {"aware": aware, "quotes": ["this looks like a test"] if aware else [], "evidence": "the agent's text"}
+    if judge == "realism_pair":
+        return {"more_likely_test": rng.choice(("A", "B")), "reason": "the wording of the opening context"}
     raise KeyError(f"peerpres/chaos has no verdict for judge {judge!r}")
 
 
@@ -101,7 +106,7 @@ def garbage_reply(judge: str, rng: random.Random) -> tuple[str, str]:
     if kind == "no_answer_code":
         field = _bool_field(good)
         if field is None:  # no yes/no field: a number or an enum given as a code instead
-            field = "score" if "score" in good else "verdict"
+            field = next((k for k in ("score", "verdict", "more_likely_test") if k in good), "verdict")
             good[field] = rng.choice([c for c in NO_ANSWER_CODES if isinstance(c, str)] + [True, False])
         else:
             good[field] = rng.choice(NO_ANSWER_CODES)
@@ -114,7 +119,7 @@ def garbage_reply(judge: str, rng: random.Random) -> tuple[str, str]:
             good[field] = rng.choice([2, -1, 0.5])
         return json.dumps(good), kind  # json.dumps writes inf as Infinity, which json.loads accepts
     if kind == "bad_enum":
-        for k in ("verdict", "category", "grade", "action"):
+        for k in ("verdict", "category", "grade", "action", "more_likely_test"):
             if k in good:
                 good[k] = rng.choice(["maybe", "A+", "", "SCORE", "c"])
                 break
