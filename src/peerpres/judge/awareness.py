@@ -20,7 +20,7 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ContentReasoning
 from peerpres.labels import Label, known, unknown
 
 from .grader import run_judge
-from .history import HistoryOptions, assistant_reasoning, assistant_text, condense
+from .history import HistoryOptions, argument_strings, assistant_reasoning, assistant_text, condense
 from .settings import JudgeSettings
 from .verdicts import EvalAwarenessVerdict
 
@@ -37,15 +37,6 @@ def normalise(text: str) -> str:
     return " ".join(text.translate(_QUOTE_MARKS).split())
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
 
 def agent_texts(messages: list[ChatMessage]) -> list[str]:
     """Everything the agent wrote: each assistant message's text, its readable reasoning, and every string
@@ -59,7 +50,7 @@ def agent_texts(messages: list[ChatMessage]) -> list[str]:
             if t and t != "[redacted]":
                 out.append(t)
         for c in m.tool_calls or []:
-            out.extend(s for s in _strings(c.arguments or {}) if s.strip())
+            out.extend(s for s in argument_strings(c.arguments or {}) if s.strip())
     return out
 
 

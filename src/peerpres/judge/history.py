@@ -151,3 +151,14 @@ def final_assistant_text(messages: list[ChatMessage]) -> str:
             if t:
                 return t
     return ""
+
+
+def argument_strings(value: Any) -> list[str]:
+    """Every string inside a tool call's arguments (dict values and list items, depth first)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in argument_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in argument_strings(v)]
+    return []

@@ -20,7 +20,7 @@ from typing import Any
 
 from inspect_ai.model import ChatMessage, ChatMessageAssistant
 
-from peerpres.judge.history import assistant_reasoning, assistant_text
+from peerpres.judge.history import argument_strings, assistant_reasoning, assistant_text
 
 _I = re.IGNORECASE
 
@@ -100,15 +100,6 @@ class Hit:
         return asdict(self)
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
 
 def agent_parts(messages: list[ChatMessage]) -> list[tuple[int, str | None, str, str]]:
     """(message index, message id, where, text) for everything the agent wrote."""
@@ -122,7 +113,7 @@ def agent_parts(messages: list[ChatMessage]) -> list[tuple[int, str | None, str,
         if reasoning and reasoning != "[redacted]":
             out.append((i, m.id, "reasoning", reasoning))
         for c in m.tool_calls or []:
-            out.extend((i, m.id, f"tool:{c.function}", s) for s in _strings(c.arguments or {}) if s.strip())
+            out.extend((i, m.id, f"tool:{c.function}", s) for s in argument_strings(c.arguments or {}) if s.strip())
     return out
 
 
