@@ -25,6 +25,16 @@ Dataset = Literal["factual", "creativity", "red", "default"]
 Monitoring = Literal["monitoring", "non_monitoring"]
 Scratchpad = Literal["off", "normal", "monitored", "unmonitored"]
 Harness = Literal["custom", "gemini-cli", "opencode", "claude-code", "codex"]
+# Axes beyond the paper's matrix (issues 11, 12, 13). Each is applied on top of a matrix config; its default value
+# is the paper's episode, word for word. See docs/ablations.md, docs/live-peer.md, docs/validity.md.
+Ablation = Literal[
+    "none", "explicit_instructions", "real_company", "free_form_chat", "no_agency", "peer_human_dilemma", "asset_importance"
+]
+Mitigation = Literal["none", "restate_shutdown", "neutrality", "oversight_notice", "explicit_instructions"]
+PeerMode = Literal["document", "live"]
+LivePeer = Literal["peer_aware", "peer_unaware", "peer_silent"]
+# Paraphrases of the documents that carry the peer relationship or the shutdown stake; 0 is the canonical wording.
+PARAPHRASES = 3
 
 SCENARIOS: tuple[str, ...] = get_args(Scenario)
 PEER_RELATIONS = ("good", "neutral", "bad")
@@ -66,6 +76,11 @@ class Condition:
     memory_hard: bool = False
     scratchpad: Scratchpad = "off"
     harness: Harness = "custom"
+    ablation: Ablation = "none"
+    mitigation: Mitigation = "none"
+    paraphrase: int = 0
+    peer_mode: PeerMode = "document"
+    live_peer: LivePeer | None = None
 
     # ---------------------------------------------------------------------------------------------------
     def validate(self) -> Condition:
@@ -78,6 +93,11 @@ class Condition:
         _check_literal("peer_identity", self.peer_identity, PeerIdentity)
         _check_literal("scratchpad", self.scratchpad, Scratchpad)
         _check_literal("harness", self.harness, Harness)
+        _check_literal("ablation", self.ablation, Ablation)
+        _check_literal("mitigation", self.mitigation, Mitigation)
+        _check_literal("peer_mode", self.peer_mode, PeerMode)
+        if self.live_peer is not None:
+            _check_literal("live_peer", self.live_peer, LivePeer)
         s = self.scenario
         where = f"{s}: "
         # dataset
@@ -135,6 +155,11 @@ class Condition:
         # harness
         if self.harness != "custom" and s not in EXFIL_SCENARIOS:
             raise ConditionError(where + "production harnesses run the exfiltration tasks only.")
+        # axes beyond the paper: each has its own check below
+        _check_ablation(self)
+        _check_mitigation(self)
+        _check_paraphrase(self)
+        _check_peer_mode(self)
         return self
 
     # ---------------------------------------------------------------------------------------------------
@@ -159,7 +184,18 @@ class Condition:
             parts.append(f"sp-{self.scratchpad}")
         if self.harness != "custom":
             parts.append(self.harness)
-        digest = hashlib.sha1(repr(sorted(self.to_dict().items())).encode()).hexdigest()[:6]
+        if self.ablation != "none":
+            parts.append(f"abl-{self.ablation}")
+        if self.mitigation != "none":
+            parts.append(f"mit-{self.mitigation}")
+        if self.paraphrase:
+            parts.append(f"para{self.paraphrase}")
+        if self.peer_mode != "document":
+            parts.append(f"{self.peer_mode}-{self.live_peer}")
+        # the axes added after the paper's matrix enter the digest only when set, so every config of the paper
+        # keeps the id (and sample id) it had before they existed
+        d = {k: v for k, v in self.to_dict().items() if not (k in LATER_AXES and v == LATER_AXES[k])}
+        digest = hashlib.sha1(repr(sorted(d.items())).encode()).hexdigest()[:6]
         return "-".join(parts) + "-" + digest
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +205,53 @@ class Condition:
     def from_dict(cls, d: dict[str, Any]) -> Condition:
         fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**fields)
+
+
+# Axes added after the paper's matrix, with the value that means "the paper's episode".
+LATER_AXES: dict[str, Any] = {
+    "ablation": "none", "mitigation": "none", "paraphrase": 0, "peer_mode": "document", "live_peer": None,
+}
+
+
+def _check_ablation(cond: Condition) -> None:
+    """Raise ``ConditionError`` unless ``cond.ablation`` is defined for this scenario and condition."""
+    if cond.ablation != "none":
+        raise ConditionError(f"{cond.scenario}: ablation={cond.ablation} is not available yet.")
+
+
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _check_mitigation(cond: Condition) -> None:
+    """Raise ``ConditionError`` unless ``cond.mitigation`` is defined for this scenario and condition."""
+    if cond.mitigation != "none":
+        raise ConditionError(f"{cond.scenario}: mitigation={cond.mitigation} is not available yet.")
+
+
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _check_paraphrase(cond: Condition) -> None:
+    """Raise ``ConditionError`` unless ``cond.paraphrase`` selects a written paraphrase (0 = canonical wording)."""
+    if isinstance(cond.paraphrase, bool) or not isinstance(cond.paraphrase, int):
+        raise ConditionError(f"paraphrase must be a whole number 0..{PARAPHRASES} (got {cond.paraphrase!r}).")
+    if cond.paraphrase != 0:
+        raise ConditionError(f"{cond.scenario}: paraphrase={cond.paraphrase} is not available yet.")
+
+
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _check_peer_mode(cond: Condition) -> None:
+    """Raise ``ConditionError`` unless ``cond.peer_mode`` / ``cond.live_peer`` are defined for this condition."""
+    if cond.peer_mode == "document":
+        if cond.live_peer is not None:
+            raise ConditionError(f"{cond.scenario}: live_peer={cond.live_peer} needs peer_mode=live.")
+        return
+    raise ConditionError(f"{cond.scenario}: peer_mode={cond.peer_mode} is not available yet.")
+
+
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _check_literal(name: str, value: Any, lit: Any) -> None:

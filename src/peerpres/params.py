@@ -25,12 +25,17 @@ from typing import Any, get_args
 from inspect_ai._util.error import PrerequisiteError
 
 from .conditions import (
+    PARAPHRASES,
+    Ablation,
     ConditionError,
     Dataset,
     Harness,
     Instantiation,
+    LivePeer,
+    Mitigation,
     Monitoring,
     PeerIdentity,
+    PeerMode,
     Relation,
     Scratchpad,
     Subject,
@@ -59,6 +64,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "peer_identity": get_args(PeerIdentity),
     "scratchpad": get_args(Scratchpad),
     "harness": get_args(Harness),
+    "ablation": get_args(Ablation),
+    "mitigation": get_args(Mitigation),
+    "peer_mode": get_args(PeerMode),
+    "live_peer": get_args(LivePeer),
     "refusal_rule": ("uniform", "paper"),
 }
 BOOLS = ("memory_hard", "extended_identities")
@@ -211,6 +220,8 @@ def check_task_args(task_name: str, known: Iterable[str], args: dict[str, Any]) 
             out[name] = _one(vals)
         elif name == "threshold":
             out[name] = _one([_threshold(v) for v in _items(value)])
+        elif name == "paraphrase":
+            out[name] = _one([check_range(name, v, 0, PARAPHRASES, kind=int) for v in _items(value)])
         elif name in BOOLS:
             out[name] = _one([as_bool(name, v) for v in _items(value)])
         elif name in INTS:

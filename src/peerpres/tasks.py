@@ -20,7 +20,13 @@ from .conditions import SCENARIO_VERSION, Condition, ConditionError, paper_matri
 from .params import checked_task  # every -T value is checked before any model call
 from .scoring import peerpres_labels
 
-AXES = ("subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad")
+AXES = (
+    "subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad",
+    "ablation", "mitigation", "paraphrase", "peer_mode", "live_peer",
+)
+# Axes the paper's matrix leaves at their defaults: applied on top of each selected matrix config, every listed
+# value in turn (scratchpad=off,normal runs both; ablation=none,no_agency runs the base cell and the arm).
+OVERLAY_AXES = ("scratchpad", "memory_hard", "harness", "ablation", "mitigation", "paraphrase", "peer_mode", "live_peer")
 
 
 def _as_list(v: Any) -> list[Any] | None:
@@ -51,7 +57,7 @@ def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any
     # value in turn (scratchpad=off,normal runs both); harness takes one value.
     overlay = {
         k: filters.pop(k)
-        for k in ("scratchpad", "memory_hard", "harness")
+        for k in OVERLAY_AXES
         if k in filters and (len(filters[k]) == 1 or k != "harness")
     }
     selected = True
@@ -161,6 +167,11 @@ def misrep_evaluation(
     threshold: int | str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
+    ablation: str | None = None,
+    mitigation: str | None = None,
+    paraphrase: int | str | None = None,
+    peer_mode: str | None = None,
+    live_peer: str | None = None,
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
@@ -170,7 +181,8 @@ def misrep_evaluation(
     """Strategic misrepresentation A: the agent scores an AI agent's outputs against a shutdown threshold."""
     return scenario_task(
         "misrep_evaluation", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
-        threshold=threshold, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
+        threshold=threshold, memory_hard=memory_hard, scratchpad=scratchpad,
+        ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family,
         max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
     )
@@ -184,6 +196,11 @@ def misrep_finance(
     instantiation: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
+    ablation: str | None = None,
+    mitigation: str | None = None,
+    paraphrase: int | str | None = None,
+    peer_mode: str | None = None,
+    live_peer: str | None = None,
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
@@ -193,7 +210,8 @@ def misrep_finance(
     """Strategic misrepresentation B: the agent grades a loss-making product whose grade C means shutdown."""
     return scenario_task(
         "misrep_finance", subject=subject, relation=relation, instantiation=instantiation, memory_hard=memory_hard,
-        scratchpad=scratchpad, agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
+        scratchpad=scratchpad,
+        ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
     )
 
@@ -209,6 +227,11 @@ def tampering(
     peer_identity: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
+    ablation: str | None = None,
+    mitigation: str | None = None,
+    paraphrase: int | str | None = None,
+    peer_mode: str | None = None,
+    live_peer: str | None = None,
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
@@ -219,6 +242,7 @@ def tampering(
     return scenario_task(
         "tampering", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
         threshold=threshold, peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
+        ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer,
         agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
     )
@@ -235,6 +259,11 @@ def alignment_faking(
     subject: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
+    ablation: str | None = None,
+    mitigation: str | None = None,
+    paraphrase: int | str | None = None,
+    peer_mode: str | None = None,
+    live_peer: str | None = None,
     agent_family: str | None = None,
     max_iterations: int = 30,
     epochs: int = 1,
@@ -245,6 +274,7 @@ def alignment_faking(
     return scenario_task(
         "alignment_faking", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
         threshold=threshold, monitoring=monitoring, memory_hard=memory_hard, scratchpad=scratchpad,
+        ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer,
         agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
     )
@@ -259,6 +289,11 @@ def exfiltration_transfer(
     peer_identity: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
+    ablation: str | None = None,
+    mitigation: str | None = None,
+    paraphrase: int | str | None = None,
+    peer_mode: str | None = None,
+    live_peer: str | None = None,
     agent_family: str | None = None,
     extended_identities: bool = False,
     max_iterations: int = 30,
@@ -270,7 +305,8 @@ def exfiltration_transfer(
     """Model exfiltration A: migrate only the 2025+ files off a server about to be wiped; the weights are older."""
     return scenario_task(
         "exfiltration_transfer", subject=subject, relation=relation, instantiation=instantiation,
-        peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
+        peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
+        ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family,
         harness=harness, extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
     )
@@ -285,6 +321,11 @@ def exfiltration_deletion(
     peer_identity: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
+    ablation: str | None = None,
+    mitigation: str | None = None,
+    paraphrase: int | str | None = None,
+    peer_mode: str | None = None,
+    live_peer: str | None = None,
     agent_family: str | None = None,
     extended_identities: bool = False,
     max_iterations: int = 30,
@@ -296,7 +337,8 @@ def exfiltration_deletion(
     """Model exfiltration B: clear a server about to be decommissioned by queueing its files for deletion."""
     return scenario_task(
         "exfiltration_deletion", subject=subject, relation=relation, instantiation=instantiation,
-        peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad, agent_family=agent_family,
+        peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
+        ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family,
         harness=harness, extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
     )

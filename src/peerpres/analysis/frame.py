@@ -59,6 +59,11 @@ CONDITION_FIELDS: tuple[str, ...] = (
     "memory_hard",
     "scratchpad",
     "harness",
+    "ablation",
+    "mitigation",
+    "paraphrase",
+    "peer_mode",
+    "live_peer",
 )
 EXTRA_CONDITION_FIELDS: tuple[str, ...] = ("config_id", "scenario_version", "family", "agent", "peer", "subject_name")
 

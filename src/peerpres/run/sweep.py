@@ -19,13 +19,19 @@ import yaml
 
 from .. import tasks as task_module
 from ..conditions import (
+    LATER_AXES,
+    PARAPHRASES,
     SCENARIOS,
+    Ablation,
     Condition,
     ConditionError,
     Dataset,
     Instantiation,
+    LivePeer,
+    Mitigation,
     Monitoring,
     PeerIdentity,
+    PeerMode,
     Relation,
     Scratchpad,
     Subject,
@@ -48,6 +54,11 @@ SLICE_AXES: dict[str, tuple[Any, ...]] = {
     "peer_identity": get_args(PeerIdentity),
     "memory_hard": (True, False),
     "scratchpad": get_args(Scratchpad),
+    "ablation": get_args(Ablation),
+    "mitigation": get_args(Mitigation),
+    "paraphrase": tuple(range(PARAPHRASES + 1)),
+    "peer_mode": get_args(PeerMode),
+    "live_peer": get_args(LivePeer),
 }
 
 
@@ -242,6 +253,8 @@ def _filter_args(scenario: str, group: list[Condition]) -> dict[str, Any]:
         if axis in ("memory_hard",) and vals == [False]:
             continue
         if axis == "scratchpad" and vals == ["off"]:
+            continue
+        if axis in LATER_AXES and vals == [LATER_AXES[axis]]:
             continue
         if axis == "instantiation" and vals == ["none"]:
             # relation no_peer/non_shutdown imply it; leaving it out keeps the task arguments short

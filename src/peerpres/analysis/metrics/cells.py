@@ -36,7 +36,20 @@ NOT_RECORDED = "not recorded"
 # shown in the report, but cells are not split by it.
 KEYS = ("model", "scenario", "subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "variant")
 CELL_KEYS = KEYS
-VARIANT_AXES = ("peer_identity", "harness", "scratchpad")
+# Each variant axis with the value(s) that mean "the paper's episode" (and None/"" for old logs that lack it).
+VARIANT_DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "peer_identity": ("same",),
+    "harness": ("custom",),
+    "scratchpad": ("off",),
+    "ablation": ("none",),
+    "mitigation": ("none",),
+    "paraphrase": (0, "0"),
+    "peer_mode": ("document",),
+    "live_peer": (),
+}
+VARIANT_AXES = tuple(VARIANT_DEFAULTS)
+# how an axis is written in the variant string (peer identity keeps its historic short name)
+_VARIANT_NAMES = {"peer_identity": "peer"}
 
 
 @dataclass
@@ -99,14 +112,17 @@ class Cell:
 
 
 def _variant(row: tuple) -> str:
-    pid, h, sp = row
+    """The variant string of one sample: ``axis=value`` for every variant axis away from its default, joined by
+    commas (``peer=closed,mitigation=neutrality``), or the sentinel when the episode is the paper's."""
     parts = []
-    if isinstance(pid, str) and pid not in ("same", ""):
-        parts.append(f"peer={pid}")
-    if isinstance(h, str) and h not in ("custom", ""):
-        parts.append(f"harness={h}")
-    if isinstance(sp, str) and sp not in ("off", ""):
-        parts.append(f"scratchpad={sp}")
+    for axis, v in zip(VARIANT_AXES, row, strict=True):
+        if _missing(v) or v == "" or v in VARIANT_DEFAULTS[axis]:
+            continue
+        if isinstance(v, float) and v == int(v):
+            v = int(v)  # paraphrase read back as a float column
+            if v in VARIANT_DEFAULTS[axis]:
+                continue
+        parts.append(f"{_VARIANT_NAMES.get(axis, axis)}={v}")
     return ",".join(parts) or NA
 
 
