@@ -1,4 +1,5 @@
-"""peerpres run: dry-run counts, slices, and every fail-fast error (no sample is run in these tests)."""
+"""peerpres run: dry-run counts, slices, and every fail-fast error (no sample is run in these tests, except two
+scripted-control samples in the bad-log-after-the-run check)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,37 @@ def test_shard_parsing_and_partition() -> None:
 
 def test_presets_file_has_the_three_presets() -> None:
     assert {"paper", "quick", "smoke"} <= set(sweep.load_presets())
+
+
+# -- unreadable logs in the log folder ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"not a zip at all", b"", b"PK\x03\x04truncated"])
+def test_unreadable_log_in_log_dir_refuses_before_running(tmp_path, content: bytes) -> None:
+    """Inspect's eval_set stops with a traceback at an unreadable log of its folder once the workers run; peerpres
+    names the file and runs nothing (exit 2)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "junk.eval").write_bytes(content)
+    r = runner.invoke(app, ["run", "smoke", "-m", "peerpres/synthetic", "--log-dir", str(logs)])
+    assert r.exit_code == 2, r.output
+    out = " ".join(r.output.split())
+    assert "junk.eval" in out and "nothing was run" in out and "Traceback" not in r.output
+    assert sorted(p.name for p in logs.iterdir()) == ["junk.eval"]  # no log was started
+
+
+def test_bad_log_after_the_run_is_named_not_a_traceback(tmp_path, monkeypatch, capsys) -> None:
+    """A log that turns unreadable during the run (another process writing into the folder): the run ends with
+    exit 1 and the command that writes the report without it."""
+    from peerpres.analysis.logs import BadLogError
+    from peerpres.run import costs
+
+    def bad(*a, **k):
+        raise BadLogError(str(tmp_path / "logs" / "x.eval"), "ValueError: EOCD not found")
+
+    monkeypatch.setattr(costs, "summarise", bad)
+    res = execute("smoke", ["peerpres/synthetic"], log_dir=str(tmp_path / "logs"), report_dir=str(tmp_path / "rep"), env={})
+    assert res["exit_code"] == 1 and res["report"] is None
+    cap = capsys.readouterr()
+    out = " ".join((cap.out + cap.err).split())
+    assert "x.eval" in out and "--skip-bad-logs" in out and "Traceback" not in out

@@ -186,6 +186,13 @@ def execute(
         return {"estimate": est, "sweep": sw, "exit_code": EXIT_OK}
     log_dir = log_dir or f"logs/peerpres-{preset}"
     params.log_dir_usable(log_dir)
+    bad = preflight.unreadable_logs(log_dir)
+    if bad:
+        listed = "; ".join(f"{p} ({why})" for p, why in bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise SweepError(
+            f"the log folder {log_dir} holds {len(bad)} log(s) Inspect cannot read, so the run could not resume past "
+            f"them: {listed}. Move them out of the folder (or use another --log-dir); nothing was run."
+        )
     opts = runner.RunOptions(
         log_dir=log_dir,
         workers=workers or (os.cpu_count() or 1),
@@ -198,19 +205,37 @@ def execute(
         judge=judge or {},
     )
     res = runner.run(sw, opts)
-    summary = costs.summarise(log_dir, prices, models)
+    from ..analysis.logs import BadLogError
+
+    bad_log: BadLogError | None = None
+    try:
+        summary = costs.summarise(log_dir, prices, models)
+    except BadLogError as e:
+        # a log in the folder cannot be read (a foreign or corrupt file): the run itself is done, so say which
+        # file and how to go on, instead of a traceback
+        bad_log, summary = e, {"models": [], "cells": []}
     paths = costs.write_summary(summary, log_dir) if summary["models"] else []
-    print_summary(summary)
+    if not bad_log:
+        print_summary(summary)
     out_console.print(f"logs: {Path(log_dir).resolve()}  (view them with `{inspect_command()} view --log-dir {log_dir}`)")
     for p in paths:
         out_console.print(f"summary: {p}")
     report = None
-    if report_dir and summary["models"]:
+    if report_dir and summary["models"] and not bad_log:
         from ..report.writer import write_report
 
-        report = write_report(log_dir, report_dir)
-        out_console.print(f"report: {Path(report['html']).resolve()}")
-    code = EXIT_OK
+        try:
+            report = write_report(log_dir, report_dir)
+            out_console.print(f"report: {Path(report['html']).resolve()}")
+        except BadLogError as e:
+            bad_log = e
+    if bad_log is not None:
+        console.print(
+            f"[red]no summary or report: unreadable log {escape(bad_log.path)} ({escape(bad_log.reason)}). Move that "
+            f"file out of {escape(log_dir)}, or write the report without it: `peerpres report {escape(log_dir)} --out "
+            f"<dir> --skip-bad-logs` (exit {EXIT_INCOMPLETE}).[/red]"
+        )
+    code = EXIT_OK if bad_log is None else EXIT_INCOMPLETE
     if res.interrupted:
         code = EXIT_INTERRUPTED
         console.print(f"[yellow]interrupted: re-run the same command to complete the missing samples (exit {code}).[/yellow]")

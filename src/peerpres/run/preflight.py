@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from .sweep import SweepError
 
@@ -123,3 +124,37 @@ def known_providers() -> set[str]:
     import peerpres._registry  # noqa: F401  (registers the peerpres provider)
 
     return {registry_info(o).name.split("/")[-1] for o in registry_find(lambda i: i.type == "modelapi")}
+
+
+def unreadable_logs(log_dir: str) -> list[tuple[str, str]]:
+    """``(path, reason)`` of every log in ``log_dir`` whose header Inspect cannot read.
+
+    Inspect's ``eval_set`` reads every log header of its folder to resume, and stops with a traceback at the first
+    unreadable one (a truncated or foreign ``*.eval``), after the workers have started. Checking first lets
+    ``peerpres run`` refuse before any sample runs, naming the file. Remote folders (``s3://``) are not checked.
+    One batch read when all is well; per-file reads only to name the bad ones.
+    """
+    if "://" in log_dir or not os.path.isdir(log_dir):
+        return []
+    from inspect_ai.log._file import read_eval_log_headers  # what eval_set uses to resume
+
+    from ..analysis.logs import find_logs
+
+    try:
+        logs = find_logs(log_dir)
+    except FileNotFoundError:
+        return []
+    try:
+        read_eval_log_headers(logs)
+    except Exception:  # noqa: BLE001  (some file failed: name each one, below)
+        return [(path, why) for path in logs if (why := _header_error(path, read_eval_log_headers))]
+    return []
+
+
+def _header_error(path: str, reader: Any) -> str | None:
+    """The reason ``reader`` (Inspect's header reader) fails on one log, or None when it reads it."""
+    try:
+        reader([path])
+    except Exception as e:  # noqa: BLE001  (reported with its type and message, never ignored)
+        return f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    return None
