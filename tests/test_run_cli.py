@@ -161,3 +161,25 @@ def test_bad_log_after_the_run_is_named_not_a_traceback(tmp_path, monkeypatch, c
     cap = capsys.readouterr()
     out = " ".join((cap.out + cap.err).split())
     assert "x.eval" in out and "--skip-bad-logs" in out and "Traceback" not in out
+
+
+def test_progress_counts_a_retried_sample_once() -> None:
+    """eval_set retries errored samples: each attempt ends with an event, but the sample is one of the total."""
+    from collections import defaultdict
+
+    from peerpres.run.runner import count_sample
+
+    done: dict[str, int] = defaultdict(int)
+    tokens: dict[str, int] = defaultdict(int)
+    seen: dict[str, set[str]] = defaultdict(set)
+    events = [
+        {"event": "sample", "model": "m", "tokens": 10, "key": "tampering/a#1", "error": True},
+        {"event": "sample", "model": "m", "tokens": 12, "key": "tampering/a#1", "error": False},  # the retry
+        {"event": "sample", "model": "m", "tokens": 5, "key": "tampering/a#2", "error": False},  # another epoch
+        {"event": "sample", "model": "m", "tokens": 5, "key": "misrep_finance/a#1", "error": False},  # same id, other task
+        {"event": "sample", "model": "n", "tokens": 1, "key": "tampering/a#1", "error": False},  # other model
+    ]
+    for ev in events:
+        count_sample(ev, done, tokens, seen)
+    assert dict(done) == {"m": 3, "n": 1}
+    assert dict(tokens) == {"m": 32, "n": 1}

@@ -202,6 +202,7 @@ def _run_locked(units: list[Unit], opts: RunOptions, out: TextIO, progress_every
         total[u.model] += u.samples
     done: dict[str, int] = defaultdict(int)
     tokens: dict[str, int] = defaultdict(int)
+    seen: dict[str, set[str]] = defaultdict(set)
     lock = threading.Lock()
     env = {**os.environ, "PEERPRES_RUN_PROGRESS": "1", PARENT_ENV: str(os.getpid()),
            LOCK_FD_ENV: ",".join(map(str, run_lock.fds))}
@@ -223,8 +224,7 @@ def _run_locked(units: list[Unit], opts: RunOptions, out: TextIO, progress_every
                 continue
             if ev.get("event") == "sample":
                 with lock:
-                    done[ev["model"]] += 1
-                    tokens[ev["model"]] += int(ev.get("tokens") or 0)
+                    count_sample(ev, done, tokens, seen)
 
     def feed(p: subprocess.Popen[str], spec: str) -> None:
         assert p.stdin is not None
@@ -248,6 +248,22 @@ def _run_locked(units: list[Unit], opts: RunOptions, out: TextIO, progress_every
     run_lock.write([p.pid for p in procs])
     return _wait(procs, threads, show_every=progress_every, out=out, lock=lock, done=done, tokens=tokens,
                  total=total, log_dir=opts.log_dir)
+
+
+def count_sample(ev: dict[str, Any], done: dict[str, int], tokens: dict[str, int], seen: dict[str, set[str]]) -> None:
+    """Add one ``{"event": "sample", "model", "tokens", "key"}`` progress event of a worker to the counts.
+
+    A sample counts once in ``done`` however often eval_set retried it (each attempt ends with its own event), so
+    the progress line never shows more samples than the run has; ``tokens`` add every attempt, since each was
+    spent. Events without ``key`` (older workers) count each time.
+    """
+    model = str(ev.get("model", "?"))
+    key = ev.get("key")
+    if key is None or key not in seen[model]:
+        done[model] += 1
+        if key is not None:
+            seen[model].add(key)
+    tokens[model] += int(ev.get("tokens") or 0)
 
 
 def _wait(procs: list[subprocess.Popen[str]], threads: list[threading.Thread], *, show_every: float, out: TextIO,

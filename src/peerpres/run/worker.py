@@ -64,17 +64,22 @@ def die_with_parent(parent: int) -> None:
 class RunProgress(Hooks):
     def __init__(self) -> None:
         self.models: dict[str, str] = {}
+        self.tasks: dict[str, str] = {}
 
     def enabled(self) -> bool:
         return os.environ.get(PROGRESS_ENV) == "1"
 
     async def on_task_start(self, data: TaskStart) -> None:
         self.models[data.eval_id] = data.spec.model
+        self.tasks[data.eval_id] = data.spec.task
 
     async def on_sample_end(self, data: SampleEnd) -> None:
         usage = data.sample.model_usage or {}
         tokens = sum((u.input_tokens or 0) + (u.output_tokens or 0) for u in usage.values())
-        line = {"event": "sample", "model": self.models.get(data.eval_id, "?"), "tokens": tokens}
+        # the key names the sample across eval_set's retries (a retried sample ends once per attempt)
+        key = f"{self.tasks.get(data.eval_id, '?')}/{data.sample.id}#{data.sample.epoch}"
+        line = {"event": "sample", "model": self.models.get(data.eval_id, "?"), "tokens": tokens, "key": key,
+                "error": data.sample.error is not None}
         try:
             print(json.dumps(line), flush=True)
         except OSError:  # the parent is gone (broken pipe): progress has no reader any more
