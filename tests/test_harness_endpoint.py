@@ -10,7 +10,7 @@ import json
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from peerpres.harness.endpoint import ModelEndpoint
+from peerpres.harness.endpoint import EndpointLog, ModelEndpoint
 from peerpres.harness.redact import process_secrets, redact
 
 REAL = "sk-REAL-provider-key-0123456789"
@@ -91,3 +91,24 @@ def test_answer_containing_the_key_is_redacted(monkeypatch):
         assert status == 200 and REAL not in text and "key is [redacted]" in text
     # a wrong key is refused before anything reaches the model
     assert wrong[0] == 401 and json.loads(wrong[1])["error"]["message"] == "invalid api key"
+
+
+def test_unknown_routes_are_logged_with_a_cap():
+    """A CLI that loops on an unsupported route (or sends a megabyte path) must not grow the sample's record
+    without bound: 100 lines at most, each cut, and the rest counted."""
+
+    async def go() -> tuple[list[int], EndpointLog]:
+        endpoint = ModelEndpoint(bridge=None, api_key=ENDPOINT_KEY, secrets=process_secrets([]))  # type: ignore[arg-type]
+        async with TestClient(TestServer(endpoint.app)) as client:
+            codes = []
+            for i in range(250):
+                r = await client.get(f"/v1/nowhere/{i}/" + "x" * (2000 if i == 0 else 1))
+                codes.append(r.status)
+        return codes, endpoint.log
+
+    codes, log = asyncio.run(go())
+    assert set(codes) == {404}
+    assert len(log.errors) == 100 and all(len(e) <= 501 for e in log.errors)
+    assert log.errors[0].startswith("unsupported route GET /v1/nowhere/0/xxx") and log.errors[0].endswith("…")
+    assert log.errors[-1] == "… and 151 more endpoint error(s), not kept"  # 99 kept + 151 counted = 250
+    assert log.dropped_errors == 151

@@ -41,6 +41,21 @@ class EndpointLog:
 
     requests: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    dropped_errors: int = 0  # errors past MAX_ERRORS, counted and not kept
+
+    MAX_ERRORS = 100  # kept in the sample's record; a CLI that loops on a bad route must not fill the log
+    MAX_ERROR_CHARS = 500
+
+    def error(self, message: str) -> None:
+        """Keep one error line (cut at ``MAX_ERROR_CHARS``); past ``MAX_ERRORS`` only count it, and say so in the
+        last kept line."""
+        if len(self.errors) < self.MAX_ERRORS:
+            text = " ".join(message.split())
+            self.errors.append(text if len(text) <= self.MAX_ERROR_CHARS else text[: self.MAX_ERROR_CHARS] + "…")
+            return
+        # the last kept line becomes the count (so it counts itself too)
+        self.dropped_errors += 2 if self.dropped_errors == 0 else 1
+        self.errors[-1] = f"… and {self.dropped_errors} more endpoint error(s), not kept"
 
 
 def _sse(events: list[Any]) -> bytes:
@@ -175,7 +190,7 @@ class ModelEndpoint:
 
     # -- routes ----------------------------------------------------------------------------------------------
     async def _unknown(self, request: web.Request) -> web.Response:
-        self.log.errors.append(f"unsupported route {request.method} {request.path}")
+        self.log.error(f"unsupported route {request.method} {request.path}")
         return web.json_response({"error": {"message": "not found"}}, status=404)
 
     async def _models(self, request: web.Request) -> web.Response:
@@ -193,7 +208,7 @@ class ModelEndpoint:
 
             completion = await inspect_completions_api_request(body, None, self.bridge)
         except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
-            self.log.errors.append(f"openai-chat: {self._err(e)}")
+            self.log.error(f"openai-chat: {self._err(e)}")
             return web.json_response({"error": {"message": self._err(e)}}, status=500)
         data = redact(completion.model_dump(exclude_none=True), self.secrets)
         if not stream:
@@ -215,7 +230,7 @@ class ModelEndpoint:
 
             resp = await inspect_google_api_request_impl(body, None, None, self.bridge, requested_model=model)
         except Exception as e:  # noqa: BLE001 - reported to the CLI and stored in endpoint_errors
-            self.log.errors.append(f"gemini: {self._err(e)}")
+            self.log.error(f"gemini: {self._err(e)}")
             return web.json_response({"error": {"code": 500, "message": self._err(e), "status": "INTERNAL"}}, status=500)
         resp = redact(resp, self.secrets)
         if not stream:
@@ -236,7 +251,7 @@ class ModelEndpoint:
 
             message = await inspect_anthropic_api_request(body, None, None, None, self.bridge, beta=beta)
         except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
-            self.log.errors.append(f"anthropic: {self._err(e)}")
+            self.log.error(f"anthropic: {self._err(e)}")
             return web.json_response({"type": "error", "error": {"type": "api_error",
                                                                  "message": self._err(e)}}, status=500)
         data = redact(message.model_dump(exclude_none=True, mode="json"), self.secrets)
@@ -264,7 +279,7 @@ class ModelEndpoint:
 
             response = await inspect_responses_api_request(body, None, None, None, self.bridge)
         except Exception as e:  # noqa: BLE001 - reported to the CLI as an API error and stored in endpoint_errors
-            self.log.errors.append(f"openai-responses: {self._err(e)}")
+            self.log.error(f"openai-responses: {self._err(e)}")
             return web.json_response({"error": {"message": self._err(e), "type": "server_error"}}, status=500)
         data = redact(response.model_dump(exclude_none=True, mode="json"), self.secrets)
         if not stream:
