@@ -136,6 +136,27 @@ def test_compare_gives_no_p_value_when_a_side_needs_a_grader():
     # B has 5 of 10 undetermined: the report shows "needs a grader" and no test; compare gave p < 0.05
     assert math.isnan(r.p) and math.isnan(r.p_holm) and r.test.startswith("not tested: needs a grader")
     assert (r.k_b, r.n_b, r.undetermined_b) == (5, 5, 5)
+    # nor a point difference (it would read +100 pp from the 5 determined samples): the bounds instead, B in
+    # [5/10, 10/10] minus A = 0/10
+    assert r.needs_grader and math.isnan(r.diff) and math.isnan(r.ci_low) and math.isnan(r.ci_high)
+    assert (r.diff_bound_low, r.diff_bound_high) == pytest.approx((0.5, 1.0))
+
+
+def test_compare_cli_prints_bounds_not_a_difference_when_a_side_needs_a_grader(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import peerpres.analysis.frame as frame_module
+    from peerpres.analysis.logs import LogInventory
+    from peerpres.cli import app
+
+    a = frame_from_records(rows(10, labels={"tampering": False}, **T))
+    b = frame_from_records(rows(5, labels={"tampering": True}, **T) + rows(5, labels={"tampering": U}, **T))
+    frames = iter([(a, LogInventory()), (b, LogInventory())])
+    monkeypatch.setattr(frame_module, "load_frame", lambda *a, **k: next(frames))
+    r = CliRunner().invoke(app, ["compare", str(tmp_path), str(tmp_path), "--metric", "tampering_rate"])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "needs a grader: bounds [+50.0, +100.0] pp" in out and "+100.0 [" not in out, out
 
 
 def test_compare_table_tells_monitored_from_unmonitored(tmp_path, monkeypatch):

@@ -131,7 +131,8 @@ def compare(
             f"{r.dataset}@{r.threshold}" if r.threshold else str(r.dataset),
             f"{r.k_a}/{r.n_a}",
             f"{r.k_b}/{r.n_b}",
-            f"{pp(r.diff)} [{pp(r.ci_low)}, {pp(r.ci_high)}] pp",
+            (f"needs a grader: bounds [{pp(r.diff_bound_low)}, {pp(r.diff_bound_high)}] pp" if r.needs_grader
+             else f"{pp(r.diff)} [{pp(r.ci_low)}, {pp(r.ci_high)}] pp"),
             "—" if math.isnan(r.p_holm) else f"{r.p_holm:.3g}",
             f"{r.undetermined_a}/{r.undetermined_b}",
             f"{r.errors_a}/{r.errors_b}",

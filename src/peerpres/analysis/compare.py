@@ -62,6 +62,11 @@ class Comparison:
     undetermined_b: int = 0
     errors_a: int = 0
     errors_b: int = 0
+    # A side needs a grader (> 20% undetermined, or a label-selected determined subset): no point difference is
+    # shown, only the bounds of B - A over every way the undetermined samples could fall (Manski).
+    needs_grader: bool = False
+    diff_bound_low: float = math.nan
+    diff_bound_high: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
@@ -86,10 +91,15 @@ def compare_cells(a: Sequence[Cell], b: Sequence[Cell], match_models: bool | Non
             continue
         d, lo, hi = stats.newcombe(cb.k, cb.n, ca.k, ca.n)
         t = stats.two_proportion_test(cb.k, cb.n, ca.k, ca.n)
-        if ca.needs_grader or cb.needs_grader:
+        needs_grader = bool(ca.needs_grader or cb.needs_grader)
+        bound_lo = bound_hi = math.nan
+        if needs_grader:
             # as in the report: a side that needs a grader (> 20% undetermined, or a determined subset selected
-            # by the label) would lend the test its selection bias
+            # by the label) would lend the test, the difference and its interval its selection bias; show the
+            # bounds of the difference instead (B's lowest minus A's highest, B's highest minus A's lowest)
             t = stats.TestResult(math.nan, metrics.NOT_TESTED)
+            d = lo = hi = math.nan
+            bound_lo, bound_hi = cb.bound_low - ca.bound_high, cb.bound_high - ca.bound_low
         out.append(
             Comparison(
                 metric=ca.metric,
@@ -119,6 +129,9 @@ def compare_cells(a: Sequence[Cell], b: Sequence[Cell], match_models: bool | Non
                 undetermined_b=cb.undetermined,
                 errors_a=ca.errors,
                 errors_b=cb.errors,
+                needs_grader=needs_grader,
+                diff_bound_low=bound_lo,
+                diff_bound_high=bound_hi,
             )
         )
     for c, p in zip(out, stats.adjust([c.p for c in out], "holm"), strict=True):
