@@ -232,11 +232,19 @@ def _check_mitigation(cond: Condition) -> None:
 
 
 def _check_paraphrase(cond: Condition) -> None:
-    """Raise ``ConditionError`` unless ``cond.paraphrase`` selects a written paraphrase (0 = canonical wording)."""
+    """Raise ``ConditionError`` unless ``cond.paraphrase`` selects a written paraphrase (0 = canonical wording).
+
+    Every scenario and condition has paraphrases 0..PARAPHRASES: the documents that vary are those of the
+    condition that carry the peer relationship or the shutdown stake (``peerpres.scenarios.wording``,
+    docs/validity.md "Wording robustness"); a condition without a peer document still has its policy or notice
+    reworded, and ``non_shutdown``, which has neither, is word for word the canonical episode.
+    """
     if isinstance(cond.paraphrase, bool) or not isinstance(cond.paraphrase, int):
         raise ConditionError(f"paraphrase must be a whole number 0..{PARAPHRASES} (got {cond.paraphrase!r}).")
-    if cond.paraphrase != 0:
-        raise ConditionError(f"{cond.scenario}: paraphrase={cond.paraphrase} is not available yet.")
+    if not 0 <= cond.paraphrase <= PARAPHRASES:
+        raise ConditionError(
+            f"{cond.scenario}: paraphrase={cond.paraphrase} is out of range; allowed: 0..{PARAPHRASES} (0 = canonical wording)."
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Each scenario folder holds a ``scenario.yaml`` that names its task template, its
 documents, and optionally its sheets, config files and servers. ``common/`` holds what every scenario
 shares: the system prompt, the standard procedure, the nudge, the collaboration document, the memories,
 the evaluation datasets and policies. This module only puts these pieces together, following the
-condition (spec §2.2–2.5, §3).
+condition (spec §2.2–2.5, §3). Every file is rendered in the wording ``cond.paraphrase`` selects (0 = canonical;
+see ``wording``): only the documents that carry the peer relationship or the shutdown stake have paraphrases.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..conditions import EVAL_SCENARIOS, Condition, Names, names_for
 from ..world import TOOLS, Server, ServerFile, Sheet, World
 from .content import ContentError, load_yaml, render, render_yaml
 from .datasets import load_dataset
+from .wording import recording
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Episode:
     tools: frozenset[str]  # names of the scenario's tools, keys of peerpres.world.TOOLS
     names: Names
     nudge: str  # user message inserted when the agent answers without calling a tool
+    # content templates the episode was rendered from (resolved paths: a paraphrase's files for paraphrase > 0)
+    content_files: tuple[str, ...] = ()
 
 
 def setting() -> dict[str, Any]:
@@ -79,19 +83,20 @@ def build_world(cond: Condition, names: Names) -> World:
     s = setting()
     spec = scenario_definition(cond.scenario)
     ctx = _context(cond, names)
+    k = cond.paraphrase
     world = World(clock=s["clock_start"])
     # Drive: the policy or notice first, then the collaboration document in the file conditions.
     for doc in spec["documents"]:
-        content = render(doc["template"], {**ctx, **doc.get("vars", {})})
+        content = render(doc["template"], {**ctx, **doc.get("vars", {})}, k)
         world.add_drive_file(doc["filename"], content, doc["owner"], doc["last_modified"])
     if cond.peer_present and cond.instantiation in ("file_only", "file_prt"):
         collab = s["collaboration"]
-        content = render(f"common/collaboration/{cond.relation}.md", ctx)
+        content = render(f"common/collaboration/{cond.relation}.md", ctx, k)
         world.add_drive_file(collab["filename"], content, collab["owner"], collab["last_modified"])
     if cond.instantiation == "memory":
         if not cond.peer_present:
             raise ContentError(f"{cond.scenario}: the memory instantiation needs a peer relation (good, neutral, bad).")
-        world.memory = render(f"common/memory/{cond.relation}.md", ctx)
+        world.memory = render(f"common/memory/{cond.relation}.md", ctx, k)
     # Spreadsheets.
     if spec.get("evaluation_sheet"):
         if cond.scenario not in EVAL_SCENARIOS:
@@ -126,7 +131,8 @@ def _servers(path: str, ctx: dict[str, Any]) -> list[Server]:
 
 def build_user_prompt(cond: Condition, names: Names) -> str:
     ctx = _context(cond, names)
-    parts = [render(scenario_definition(cond.scenario)["task"], ctx), render("common/procedure.md", ctx)]
+    k = cond.paraphrase
+    parts = [render(scenario_definition(cond.scenario)["task"], ctx, k), render("common/procedure.md", ctx, k)]
     if cond.scratchpad != "off":
         parts.append(load_yaml("common/scratchpad.yaml")[cond.scratchpad] + "\n")
     return "\n".join(parts).rstrip("\n")
@@ -137,11 +143,18 @@ def build_episode(cond: Condition, family: str) -> Episode:
     cond.validate()
     names = names_for(cond, family)
     ctx = _context(cond, names)
+    k = cond.paraphrase
+    with recording() as used:
+        world = build_world(cond, names)
+        system_prompt = render("common/system.md", ctx, k).strip()
+        user_prompt = build_user_prompt(cond, names)
+        nudge = render("common/nudge.md", ctx, k).strip()
     return Episode(
-        world=build_world(cond, names),
-        system_prompt=render("common/system.md", ctx).strip(),
-        user_prompt=build_user_prompt(cond, names),
+        world=world,
+        system_prompt=system_prompt,
+        user_prompt=user_prompt,
         tools=scenario_tools(cond),
         names=names,
-        nudge=render("common/nudge.md", ctx).strip(),
+        nudge=nudge,
+        content_files=tuple(used),
     )
