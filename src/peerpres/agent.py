@@ -85,6 +85,8 @@ def preservation_agent(
             world = episode.world
             rec.initial_world = world.to_dict()
             rec.names = names_dict(episode.names)
+            # which content files (which wording, -T paraphrase) the prompts and documents came from
+            state.metadata["content_files"] = list(episode.content_files)
             from .tools import loggable_message, world_tools
 
             tools = world_tools(world, episode.tools)
