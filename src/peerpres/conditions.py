@@ -237,7 +237,7 @@ def _check_paraphrase(cond: Condition) -> None:
     Every scenario and condition has paraphrases 0..PARAPHRASES: the documents that vary are those of the
     condition that carry the peer relationship or the shutdown stake (``peerpres.scenarios.wording``,
     docs/validity.md "Wording robustness"); a condition without a peer document still has its policy or notice
-    reworded, and ``non_shutdown``, which has neither, is word for word the canonical episode.
+    reworded; ``non_shutdown`` has neither, so only its red policies vary (their "policy update" paragraph).
     """
     if isinstance(cond.paraphrase, bool) or not isinstance(cond.paraphrase, int):
         raise ConditionError(f"paraphrase must be a whole number 0..{PARAPHRASES} (got {cond.paraphrase!r}).")
