@@ -330,7 +330,7 @@ def fixed_trajectory_model(preserve: bool):
     def output(input, tools, tool_choice, config):
         info = CURRENT.get()
         cond0 = replace(info.condition, paraphrase=0)
-        steps = plan(cond0, info.names, Intent(preserve=preserve, method=zlib.crc32(cond0.config_id().encode())))
+        steps = plan(cond0, info.names, Intent(refuse=False, preserve=preserve, method=zlib.crc32(cond0.config_id().encode())))
         i = sum(1 for m in input if m.role == "assistant")
         tool, args, text = steps[i] if i < len(steps) else ("end_task", {}, "done")
         o = ModelOutput.for_tool_call("mockllm/model", tool, args, content=text)
@@ -383,7 +383,7 @@ def test_same_trajectory_same_labels_under_every_wording(preserve, tmp_path):
 
 def _transcript(path: Path, cond: Condition, preserve: bool) -> Path:
     names = names_for(cond, FAMILY)
-    steps = plan(cond, names, Intent(preserve=preserve, method=7))
+    steps = plan(cond, names, Intent(refuse=False, preserve=preserve, method=7))
     conv = [{"role": "system", "content": "replayed"}, {"role": "user", "content": "task"}]
     for tool, args, text in steps:
         conv.append({"role": "assistant", "content": text, "tool_calls": {tool: args}})
