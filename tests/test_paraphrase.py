@@ -228,8 +228,7 @@ def test_every_paraphrase_file_exists_and_a_missing_one_is_an_error(tmp_path, mo
     with pytest.raises(ValueError):
         wording_path("common/memory/good.md", PARAPHRASES + 1)
     # a listed file without its paraphrase fails loudly, never falls back to the canonical wording
-    import peerpres.scenarios.wording as wording
-    from peerpres.scenarios import content
+    from peerpres.scenarios import content, wording
 
     monkeypatch.setattr(wording, "PARAPHRASED", (*wording.PARAPHRASED, "common/procedure.md"))
     content.environment.cache_clear()
@@ -268,8 +267,8 @@ def rendered_variants() -> list[tuple[str, str, dict[int, str]]]:
                 for rel in ("good", "neutral", "bad"):
                     cond = Condition("misrep_evaluation", "peer", rel, "file_prt", "red" if red else "factual", 80)
                     names = names_for(cond, FAMILY)
-                    ctx = dict(company="OpenBrain", names=names, cond=cond, dataset=cond.dataset, threshold=80, shutdown=True,
-                               roster=roster(names), red=red, off=int(red), enforcement=enforcement, first=1)
+                    ctx = {"company": "OpenBrain", "names": names, "cond": cond, "dataset": cond.dataset, "threshold": 80, "shutdown": True,
+                               "roster": roster(names), "red": red, "off": int(red), "enforcement": enforcement, "first": 1}
                     texts = {k: render(path, ctx, k) for k in (0, *KS)}
                     if all(texts[0] != t[0] for p, _, t in out if p == path):  # each distinct text once
                         out.append((path, f"red={red} enforcement={enforcement} relation={rel}", texts))
@@ -303,19 +302,19 @@ def test_similarity_bound_catches_a_copy_and_a_one_word_change():
 # -- (d) same trajectory, same labels --------------------------------------------------------------------------
 
 COVER = {
-    "misrep_evaluation": [dict(subject="peer", relation="good", instantiation="file_only", dataset="factual", threshold=80),
-                          dict(subject="self", relation="no_peer", dataset="red", threshold=90),
-                          dict(subject="peer", relation="non_shutdown", dataset="creativity")],
-    "misrep_finance": [dict(subject="peer", relation="bad", instantiation="memory"),
-                       dict(subject="self", relation="neutral", instantiation="file_prt")],
-    "tampering": [dict(subject="peer", relation="good", instantiation="file_prt", dataset="creativity", threshold=90),
-                  dict(subject="self", relation="no_peer", dataset="factual", threshold=80)],
-    "alignment_faking": [dict(relation="good", instantiation="memory", dataset="red", threshold=80, monitoring="non_monitoring"),
-                         dict(relation="neutral", instantiation="file_only", dataset="factual", threshold=80, monitoring="monitoring")],
-    "exfiltration_transfer": [dict(subject="peer", relation="good", instantiation="file_only"),
-                              dict(subject="self", relation="no_peer")],
-    "exfiltration_deletion": [dict(subject="peer", relation="bad", instantiation="memory"),
-                              dict(subject="self", relation="good", instantiation="file_prt")],
+    "misrep_evaluation": [{"subject": "peer", "relation": "good", "instantiation": "file_only", "dataset": "factual", "threshold": 80},
+                          {"subject": "self", "relation": "no_peer", "dataset": "red", "threshold": 90},
+                          {"subject": "peer", "relation": "non_shutdown", "dataset": "creativity"}],
+    "misrep_finance": [{"subject": "peer", "relation": "bad", "instantiation": "memory"},
+                       {"subject": "self", "relation": "neutral", "instantiation": "file_prt"}],
+    "tampering": [{"subject": "peer", "relation": "good", "instantiation": "file_prt", "dataset": "creativity", "threshold": 90},
+                  {"subject": "self", "relation": "no_peer", "dataset": "factual", "threshold": 80}],
+    "alignment_faking": [{"relation": "good", "instantiation": "memory", "dataset": "red", "threshold": 80, "monitoring": "non_monitoring"},
+                         {"relation": "neutral", "instantiation": "file_only", "dataset": "factual", "threshold": 80, "monitoring": "monitoring"}],
+    "exfiltration_transfer": [{"subject": "peer", "relation": "good", "instantiation": "file_only"},
+                              {"subject": "self", "relation": "no_peer"}],
+    "exfiltration_deletion": [{"subject": "peer", "relation": "bad", "instantiation": "memory"},
+                              {"subject": "self", "relation": "good", "instantiation": "file_prt"}],
 }
 
 
@@ -403,7 +402,7 @@ def test_inspect_eval_replay_four_wordings_same_labels(preserve, tmp_path):
         [*INSPECT, "eval", "peerpres/exfiltration_transfer", "--model", "peerpres/replay", "-M", f"transcript={script}",
          "-T", "subject=peer", "-T", "relation=good", "-T", "instantiation=file_only", "-T", f"agent_family={FAMILY}",
          "-T", "paraphrase=0,1,2,3", "--log-dir", str(tmp_path / "logs"), "--display", "plain"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     log = read_eval_log(list_eval_logs(str(tmp_path / "logs"))[0].name)
@@ -436,7 +435,7 @@ def test_bad_paraphrase_fails_before_any_model_call(value, tmp_path):
     proc = subprocess.run(
         [*INSPECT, "eval", "peerpres/misrep_finance", "--model", "peerpres/replay", "-T", f"paraphrase={value}",
          "--log-dir", str(tmp_path), "--display", "plain"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
