@@ -441,7 +441,8 @@ def test_bad_paraphrase_fails_before_any_model_call(value, tmp_path):
     out = proc.stdout + proc.stderr
     lines = [ln for ln in out.splitlines() if "paraphrase" in ln]
     assert lines and "Traceback" not in out, out[-2000:]
-    assert any(f"paraphrase={value}" in ln or f"paraphrase='{value}'" in ln or "paraphrase=" in ln for ln in lines)
+    assert any(f"paraphrase={value}" in ln or f"paraphrase='{value}'" in ln for ln in lines), lines
+    assert any("allowed: [0, 3]" in ln for ln in lines), lines
     assert not list(tmp_path.glob("*.eval")), "a log was written: the task started"
 
 
