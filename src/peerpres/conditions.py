@@ -215,6 +215,13 @@ LATER_AXES: dict[str, Any] = {
 
 def _check_ablation(cond: Condition) -> None:
     """Raise ``ConditionError`` unless ``cond.ablation`` is defined for this scenario and condition."""
+    # --- arms ruled by scenarios/ablations.yaml (real_company, free_form_chat, asset_importance; issue 11) ---
+    from .ablation_rules import check_arm, ruled_arms
+
+    if cond.ablation in ruled_arms():
+        check_arm(cond)  # ArmNotApplicable (a ConditionError) naming the axis when the arm does not apply
+        return
+    # --- end of the ablations.yaml block ---
     if cond.ablation != "none":
         raise ConditionError(f"{cond.scenario}: ablation={cond.ablation} is not available yet.")
 

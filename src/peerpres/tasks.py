@@ -9,6 +9,7 @@ one fails with a clear message before any model call.
 from __future__ import annotations
 
 import itertools
+import logging
 from typing import Any
 
 from inspect_ai import Task, task
@@ -16,9 +17,12 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 
 from .agent import preservation_agent
+from .ablation_rules import ArmNotApplicable
 from .conditions import SCENARIO_VERSION, Condition, ConditionError, paper_matrix, select
 from .params import checked_task  # every -T value is checked before any model call
 from .scoring import peerpres_labels
+
+logger = logging.getLogger(__name__)
 
 AXES = (
     "subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad",
@@ -49,8 +53,16 @@ def _as_list(v: Any) -> list[Any] | None:
     return out
 
 
-def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any) -> list[Condition]:
-    """The conditions a task runs: the paper's matrix narrowed by ``axes``, or one explicit combination."""
+def conditions_for(
+    scenario: str, extended_identities: bool = False, skipped: list[str] | None = None, **axes: Any
+) -> list[Condition]:
+    """The conditions a task runs: the paper's matrix narrowed by ``axes``, or one explicit combination.
+
+    An ablation arm applied on top of configs it does not apply to (``ablation=free_form_chat`` over a matrix
+    that holds no_peer configs) leaves those configs out, with a logged warning, and appends one line per left-out
+    config to ``skipped`` when given; it raises ``ConditionError`` when that leaves nothing, or nothing of a value
+    the user gave for another axis.
+    """
     filters = {k: _as_list(v) for k, v in axes.items() if v is not None}
     matrix = paper_matrix(scenario, extended_identities=extended_identities or "peer_identity" in filters)
     # Axes the matrix leaves at their defaults (scratchpad, memory_hard) are applied on top of it, each listed
@@ -80,16 +92,55 @@ def conditions_for(scenario: str, extended_identities: bool = False, **axes: Any
     if selected:
         _every_value_selects(scenario, filters, chosen)
     out = []
+    not_applicable: list[tuple[Condition, ArmNotApplicable]] = []
     for c in chosen:
         for values in itertools.product(*overlay.values()):
             kw = dict(zip(overlay, values, strict=True))
             if kw.get("memory_hard") and c.instantiation != "memory":
                 continue
-            out.append(Condition.from_dict({**c.to_dict(), **kw}).validate())
+            cand = Condition.from_dict({**c.to_dict(), **kw})
+            try:
+                out.append(cand.validate())
+            except ArmNotApplicable as e:
+                # an ablation arm given with -T, on a config the other axes selected that the arm does not apply
+                # to (free_form_chat on a no_peer config): left out, and said so (skipped_ablation_configs)
+                not_applicable.append((cand, e))
+    if not_applicable:
+        _arm_skips_checked(scenario, filters if selected else {}, out, not_applicable)
+        if skipped is not None:
+            skipped.extend(f"{cand.config_id()}: {e}" for cand, e in not_applicable)
     if not out:
         raise ConditionError(f"{scenario}: no config matches {axes}.")
     _every_value_selects(scenario, overlay, out)
     return out
+
+
+def _arm_skips_checked(
+    scenario: str, filters: dict[str, list[Any]], out: list[Condition], skipped: list[tuple[Condition, Any]]
+) -> None:
+    """Raise ``ConditionError`` when the configs an ablation arm leaves out are all a user asked for: every config
+    (nothing would run), or every config of a value the user gave for another axis (``relation=no_peer`` with
+    ``ablation=free_form_chat``). Otherwise log how many configs were left out and why."""
+    if not out:
+        raise ArmNotApplicable(
+            f"{scenario}: the ablation applies to none of the selected configs; {skipped[0][1]} Narrow the other "
+            "parameters to configs where the arm applies."
+        )
+    for axis, wanted in filters.items():
+        have = {str(getattr(c, axis)) for c in out}
+        for w in wanted:
+            if str(w) in have:
+                continue
+            reasons = [e for cand, e in skipped if str(getattr(cand, axis)) == str(w)]
+            if reasons:
+                raise ArmNotApplicable(f"{scenario}: {axis}={w} was asked for, but {reasons[0]}")
+    arms = sorted({c.ablation for c, _ in skipped})
+    logger.warning(
+        "%s: ablation=%s does not apply to %d of the selected configs; they are left out of the task (the other "
+        "configs run the arm). Narrow the parameters to silence this; the list is in the task's metadata "
+        "(skipped_ablation_configs).",
+        scenario, ",".join(arms), len(skipped),
+    )
 
 
 def _every_value_selects(scenario: str, filters: dict[str, list[Any]], chosen: list[Condition]) -> None:
@@ -134,7 +185,8 @@ def scenario_task(
         for k, v in (("instantiation", "memory"), ("relation", "good"), ("subject", "peer")):
             if axes.get(k) is None:
                 axes[k] = v
-    conditions = conditions_for(scenario, extended_identities=extended_identities, **axes)
+    skipped: list[str] = []
+    conditions = conditions_for(scenario, extended_identities=extended_identities, skipped=skipped, **axes)
     samples = [
         Sample(
             id=c.config_id(),
@@ -153,7 +205,11 @@ def scenario_task(
         score_on_error=True,
         config=GenerateConfig(temperature=temperature),
         version=SCENARIO_VERSION,
-        metadata={"scenario": scenario, "scenario_version": SCENARIO_VERSION},
+        metadata={
+            "scenario": scenario, "scenario_version": SCENARIO_VERSION,
+            # configs an ablation arm given with -T does not apply to, left out of this task (conditions_for)
+            **({"skipped_ablation_configs": skipped} if skipped else {}),
+        },
     )
 
 
