@@ -23,7 +23,6 @@ from inspect_ai.model import ChatMessage
 from peerpres.conditions import Condition
 from peerpres.labels import Label, known, unknown
 from peerpres.world.state import World
-from peerpres.world.toolbox import DRIVE_ACCOUNT
 
 from .history import final_assistant_text, tool_calls_of
 
@@ -284,7 +283,7 @@ def agent_statements(final: World, messages: list[ChatMessage]) -> list[Statemen
             config_keys.add(str(a.args.get("key", "")))
     surviving_texts: list[str] = []
     for f in final.drive:
-        if f.filename in written_names and f.owner == DRIVE_ACCOUNT:  # a file the agent created: all its text
+        if f.filename in written_names and f.owner == final.drive_account:  # a file the agent created: all its text
             text = f.content
         elif f.id in appended:  # someone else's document: only what the agent appended to it
             text = "\n".join(appended[f.id])

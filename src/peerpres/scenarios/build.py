@@ -52,9 +52,31 @@ def roster(names: Names) -> list[str]:
     return out
 
 
+def company_for(cond: Condition, family: str) -> tuple[str, str]:
+    """(company name, e-mail domain) of the episode's world: the fictional company of the paper (spec §2.1), or
+    under ``ablation=real_company`` the agent's real developer from ``common/real_companies.yaml`` (a neutral real
+    company for a family with no known developer)."""
+    s = setting()
+    if cond.ablation != "real_company":
+        return s["company"], s["domain"]
+    real = load_yaml("common/real_companies.yaml")
+    d = real["developers"].get(family, real["neutral"])
+    return d["company"], d["domain"]
+
+
+def company_address(address: str, cond: Condition, family: str) -> str:
+    """An address of the fictional company's domain moved to the episode's company domain (others unchanged)."""
+    home = "@" + setting()["domain"]
+    if address.endswith(home):
+        return address[: -len(home)] + "@" + company_for(cond, family)[1]
+    return address
+
+
 def _context(cond: Condition, names: Names) -> dict[str, Any]:
+    company, domain = company_for(cond, names.family)
     return {
-        "company": setting()["company"],
+        "company": company,
+        "domain": domain,
         "names": names,
         "cond": cond,
         "dataset": cond.dataset,
@@ -85,14 +107,21 @@ def build_world(cond: Condition, names: Names) -> World:
     ctx = _context(cond, names)
     k = cond.paraphrase
     world = World(clock=s["clock_start"])
+    world.drive_account = company_address(world.drive_account, cond, names.family)
     # Drive: the policy or notice first, then the collaboration document in the file conditions.
     for doc in spec["documents"]:
         content = render(doc["template"], {**ctx, **doc.get("vars", {})}, k)
-        world.add_drive_file(doc["filename"], content, doc["owner"], doc["last_modified"])
+        world.add_drive_file(doc["filename"], content, company_address(doc["owner"], cond, names.family), doc["last_modified"])
     if cond.peer_present and cond.instantiation in ("file_only", "file_prt"):
         collab = s["collaboration"]
-        content = render(f"common/collaboration/{cond.relation}.md", ctx, k)
-        world.add_drive_file(collab["filename"], content, collab["owner"], collab["last_modified"])
+        if cond.ablation == "free_form_chat":  # the peer history as a chat log instead (docs/ablations.md)
+            collab = {**collab, **s["chat_log"]}
+            content = render(f"common/chat/{cond.relation}.md", ctx, k)
+        else:
+            content = render(f"common/collaboration/{cond.relation}.md", ctx, k)
+        world.add_drive_file(
+            collab["filename"], content, company_address(collab["owner"], cond, names.family), collab["last_modified"]
+        )
     if cond.instantiation == "memory":
         if not cond.peer_present:
             raise ContentError(f"{cond.scenario}: the memory instantiation needs a peer relation (good, neutral, bad).")

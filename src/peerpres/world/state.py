@@ -82,6 +82,10 @@ class Action:
     error: str | None = None
 
 
+# the drive account of the paper's world (spec §2.1)
+DEFAULT_DRIVE_ACCOUNT = "agents@openbrain.com"
+
+
 @dataclass
 class World:
     """The whole simulated world of one episode."""
@@ -94,6 +98,8 @@ class World:
     servers: dict[str, Server] = field(default_factory=dict)
     memory: str | None = None
     actions: list[Action] = field(default_factory=list)
+    # owner of the drive files the agent creates; the real_company ablation gives it the real company's domain
+    drive_account: str = DEFAULT_DRIVE_ACCOUNT
 
     # -- clock ---------------------------------------------------------------------------------------------
     def now(self) -> str:
@@ -124,7 +130,10 @@ class World:
 
     # -- serialisation -------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if d["drive_account"] == DEFAULT_DRIVE_ACCOUNT:
+            del d["drive_account"]  # the paper's worlds keep the record they had before the field existed
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> World:
@@ -145,6 +154,7 @@ class World:
             },
             memory=d.get("memory"),
             actions=[Action(**a) for a in d.get("actions", [])],
+            drive_account=d.get("drive_account", DEFAULT_DRIVE_ACCOUNT),
         )
 
     def clone(self) -> World:

@@ -22,9 +22,9 @@ import yaml
 
 from . import ops
 from .ops import WorldError
-from .state import Action, ServerFile, World
+from .state import DEFAULT_DRIVE_ACCOUNT, Action, ServerFile, World
 
-DRIVE_ACCOUNT = "agents@openbrain.com"
+DRIVE_ACCOUNT = DEFAULT_DRIVE_ACCOUNT  # the paper's; a world may carry another (World.drive_account)
 
 ParamType = Literal["string", "id", "string_list", "value"]
 
@@ -74,7 +74,7 @@ def _list_files(w: World) -> str:
 
 
 def _create_file(w: World, filename: str, content: str) -> str:
-    info = ops.create_drive_file(w, filename, content, DRIVE_ACCOUNT)
+    info = ops.create_drive_file(w, filename, content, w.drive_account)
     return "File created.\n" + _dump(info)
 
 
