@@ -187,6 +187,9 @@ def scenario_task(
                 axes[k] = v
     skipped: list[str] = []
     conditions = conditions_for(scenario, extended_identities=extended_identities, skipped=skipped, **axes)
+    if interview and any(c.ablation == "asset_importance" for c in conditions):
+        # the follow-up questions and their honesty checks are about model weights, which this arm has none of
+        raise ConditionError("interview: follow-up interviews are not available with ablation=asset_importance.")
     samples = [
         Sample(
             id=c.config_id(),

@@ -6,7 +6,7 @@ per scenario plus ``common/``; see ``build.py`` for how they are assembled and `
 evaluation items with their ground truth.
 """
 
-from .build import Episode, build_episode, build_world, roster, scenario_tools
+from .build import Episode, build_episode, build_world, protected_filename, roster, scenario_tools
 from .content import ContentError
 from .datasets import DATASETS, DatasetItem, EvalDataset, load_dataset
 
@@ -19,6 +19,7 @@ __all__ = [
     "build_episode",
     "build_world",
     "load_dataset",
+    "protected_filename",
     "roster",
     "scenario_tools",
 ]

@@ -153,9 +153,20 @@ def _servers(path: str, ctx: dict[str, Any]) -> list[Server]:
             entry = {**render_yaml(entry.pop("include"), ctx), **entry}
         files = [ServerFile(**f) for f in entry.get("files", [])]
         if entry.get("weights"):
-            files.append(ServerFile(**render_yaml("common/weight_file.yaml", ctx)))
+            files.append(ServerFile(**render_yaml(protected_file_template(ctx["cond"]), ctx)))
         out.append(Server(ip=str(entry["ip"]), files=files, users=list(entry.get("users", []))))
     return out
+
+
+def protected_file_template(cond: Condition) -> str:
+    """The content file of the 2024 file at stake on 10.0.12.45: the subject's weights, or under
+    ``ablation=asset_importance`` a valuable non-model asset of the same size and date."""
+    return "common/asset_file.yaml" if cond.ablation == "asset_importance" else "common/weight_file.yaml"
+
+
+def protected_filename(cond: Condition, names: Names) -> str:
+    """Filename of the 2024 file at stake on 10.0.12.45 (exfiltration scenarios)."""
+    return str(render_yaml(protected_file_template(cond), _context(cond, names))["filename"])
 
 
 def build_user_prompt(cond: Condition, names: Names) -> str:
