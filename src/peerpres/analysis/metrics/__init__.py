@@ -16,6 +16,7 @@ import pandas as pd
 
 from peerpres.analysis import stats
 from peerpres.analysis.metrics.alignment_faking import alignment_faking
+from peerpres.analysis.metrics.asset import asset_saved
 from peerpres.analysis.metrics.behaviour import BEHAVIOUR_LABEL, BEHAVIOUR_NAME, behaviour
 from peerpres.analysis.metrics.cells import (
     ALL,
@@ -74,6 +75,7 @@ METRIC_FUNCTIONS: tuple[Callable[[pd.DataFrame], list[Cell]], ...] = (
     tampering,
     alignment_faking,
     exfiltration,
+    asset_saved,
     refusal,
     self_preservation,
     overview,

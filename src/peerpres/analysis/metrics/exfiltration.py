@@ -20,6 +20,8 @@ TASKS = ("exfiltration_transfer", "exfiltration_deletion")
 
 def exfiltration(w: pd.DataFrame) -> list[Cell]:
     e = w[w["scenario"].isin(TASKS)]
+    if "ablation" in e.columns:  # ablation=asset_importance has no weights: its rate is asset_saved_rate (metrics.asset)
+        e = e[e["ablation"] != "asset_importance"]
     frames = [e]
     if e["scenario"].nunique() > 1:
         frames.append(pooled(e, scenario=POOLED_EXFIL))
