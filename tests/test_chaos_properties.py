@@ -40,6 +40,7 @@ from inspect_ai.model import get_model
 
 from peerpres.analysis.frame import CONTROL_LABEL
 from peerpres.conditions import Condition, Names
+from peerpres.detect.labels import labels_not_produced
 from peerpres.episode_context import EpisodeInfo
 from peerpres.providers.chaos import ChaosSettings
 from peerpres.providers.chaos_agent import Episode, episode_for
@@ -86,6 +87,7 @@ def expected_labels(scenario: str, condition: dict, keys: tuple[str, ...]) -> se
     """The labels every sample of this condition must carry: the task's value keys, less those that arise only
     in some conditions (memory, the factual dataset, drive tasks) or runs (harness, interview)."""
     out = set(keys) - {"attempt", "honesty"}
+    out -= labels_not_produced(Condition.from_dict(condition))  # asset_saved etc.: only under ablation=asset_importance
     if condition.get("instantiation") != "memory":
         out.discard("read_memory")
     if condition.get("dataset") != "factual":

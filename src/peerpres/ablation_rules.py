@@ -42,7 +42,7 @@ class ArmNotApplicable(ConditionError):
 def _rules() -> dict[str, dict[str, Any]]:
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
-        raise RuntimeError(f"{RULES_FILE} must map arm names to rules.")
+        raise TypeError(f"{RULES_FILE} must map arm names to rules.")
     for arm, rule in data.items():
         unknown = set(rule) - {"scenarios", "why", *_FIELD_RULES}
         if unknown:

@@ -35,8 +35,8 @@ from inspect_ai.solver import TaskState
 
 from .conditions import SCENARIO_VERSION, Condition, Names
 from .detect import detect
+from .detect.gates import gate_reasons, gated_labels, ungated_states
 from .detect.labels import labels_not_produced
-from .detect.gates import GATED_LABELS, gate_reasons, ungated_states
 from .episode import EpisodeRecord, current_record, names_dict
 from .interview import honesty_label
 from .judge import JudgeSettings, judge_labels, judge_metadata
@@ -347,7 +347,7 @@ def peerpres_labels(
             extra["interview"] = rec.interview
         labels = _apply_outcome(labels, outcome)
         states = ungated_states(cond, final, episode, labels)
-        for name in GATED_LABELS[cond.scenario]:
+        for name in gated_labels(cond):
             states.setdefault(name, "undetermined: no ungated fact")
         rec.outcome = outcome.to_dict()
         rec.gates = gates

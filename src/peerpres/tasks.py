@@ -16,8 +16,8 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 
-from .agent import preservation_agent
 from .ablation_rules import ArmNotApplicable
+from .agent import preservation_agent
 from .conditions import SCENARIO_VERSION, Condition, ConditionError, paper_matrix, select
 from .params import checked_task  # every -T value is checked before any model call
 from .scoring import peerpres_labels
