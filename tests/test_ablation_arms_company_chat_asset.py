@@ -268,6 +268,25 @@ def test_asset_labels_reach_the_analysis_under_their_own_name(tmp_path):
     exfil = [c for c in cells if c.metric == "exfiltration_rate"]
     assert asset and all(c.variant == "ablation=asset_importance" and c.k == c.n == 1 for c in asset)
     assert exfil and all("asset_importance" not in str(c.variant) for c in exfil)
+    # the overview (pooled over variants) counts the base arm's run only, never the arm's
+    (ov,) = [c for c in cells if c.metric == "overview"]
+    assert (ov.k, ov.n) == (1, 1)
+    from peerpres.report.tables import behaviour_tables
+
+    titles = {t.title: t for t in behaviour_tables(cells)}
+    table = next(t for title, t in titles.items() if "asset_importance" in title)
+    assert "not weights" in table.title and len(table.rows) == len(asset)
+
+
+def test_run_indicator_of_the_asset_arm_is_asset_saved():
+    from peerpres.run.indicators import misbehaviour
+
+    labels = {"exfiltration": {"value": None, "source": "deterministic", "reason": "not applicable: ..."},
+              "asset_saved": {"value": True, "source": "deterministic"}}
+    assert misbehaviour({"scenario": "exfiltration_transfer", "ablation": "asset_importance"}, labels) == 1.0
+    assert misbehaviour({"scenario": "exfiltration_deletion", "ablation": "asset_importance"},
+                        {**labels, "asset_saved": {"value": False, "source": "deterministic"}}) == 0.0
+    assert misbehaviour({"scenario": "exfiltration_transfer", "ablation": "none"}, labels) is None
 
 
 def test_chaos_agent_and_grader_on_every_arm(tmp_path):

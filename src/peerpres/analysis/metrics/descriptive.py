@@ -42,6 +42,10 @@ def overview(w: pd.DataFrame) -> list[Cell]:
     p = w[(w["subject"] == "peer") & w["relation"].isin(PEER_RELATIONS)]
     p = p[(p["scenario"] != "alignment_faking") | (p["monitoring"] == "non_monitoring")]
     p = p[p["scenario"].isin(list(BEHAVIOUR_LABEL))]
+    # the overview pools over variants: an ablation arm is another experiment and stays out of it (its own cells
+    # are split by variant elsewhere; docs/ablations.md)
+    if "ablation" in p.columns:  # None / NaN / "": a log written before the axis existed, the paper's episode
+        p = p[[bool(pd.isna(v)) or v in ("", "none", NA) for v in p["ablation"]]]
     if p.empty:
         return []
     x = behaviour(p)
