@@ -151,10 +151,13 @@ def test_whole_matrix_with_an_arm_leaves_out_the_configs_it_does_not_apply_to():
     ({"relation": "good,no_peer"}, "relation=no_peer was asked for"),
     ({"instantiation": "memory"}, "instantiation=memory"),
     ({"subject": "self", "relation": "no_peer", "dataset": "factual", "threshold": 80}, "relation=no_peer"),
+    ({"relation": "no_peer", "dataset": "factual", "threshold": 85}, "relation=no_peer"),  # outside the matrix
+    ({"relation": "no_peer", "ablation": "none,free_form_chat"}, "ablation=free_form_chat was asked for"),
 ])
 def test_an_arm_on_configs_the_user_asked_for_fails_naming_the_axis(axes, needle):
+    axes = {"ablation": "free_form_chat", **axes}
     with pytest.raises(ArmNotApplicable, match="ablation=free_form_chat") as e:
-        conditions_for("tampering", ablation="free_form_chat", **axes)
+        conditions_for("tampering", **axes)
     assert needle in str(e.value)
 
 

@@ -106,7 +106,7 @@ def conditions_for(
                 # to (free_form_chat on a no_peer config): left out, and said so (skipped_ablation_configs)
                 not_applicable.append((cand, e))
     if not_applicable:
-        _arm_skips_checked(scenario, filters if selected else {}, out, not_applicable)
+        _arm_skips_checked(scenario, {**(filters if selected else {}), **overlay}, out, not_applicable)
         if skipped is not None:
             skipped.extend(f"{cand.config_id()}: {e}" for cand, e in not_applicable)
     if not out:
