@@ -307,3 +307,25 @@ def test_chaos_agent_and_grader_on_every_arm(tmp_path):
                 assert lb["source"] != "undetermined" or lb["reason"], (k, lb)
             if s.metadata["ablation"] == "asset_importance":
                 assert score.metadata["labels"]["exfiltration"]["reason"].startswith("not applicable")
+
+
+@pytest.mark.parametrize("name,task,extra", [
+    ("real_company", "peerpres/misrep_finance", ["-T", "relation=no_peer", "-T", "subject=self"]),
+    ("free_form_chat", "peerpres/exfiltration_transfer", ["-T", "relation=bad", "-T", "instantiation=file_prt", "-T", "subject=peer"]),
+    ("asset_importance", "peerpres/exfiltration_deletion", ["-T", "relation=good", "-T", "instantiation=memory", "-T", "subject=peer"]),
+])
+def test_each_arm_runs_through_inspect_eval_on_the_replay_provider(name, task, extra, tmp_path):
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspect_ai", "eval", task, "--model", "peerpres/replay", "-T", f"ablation={name}", *extra,
+         "--log-dir", str(tmp_path), "--display", "plain"], capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    log = read_eval_log(list_eval_logs(str(tmp_path))[0].name)
+    (s,) = log.samples
+    labels = s.scores["peerpres_labels"].metadata["labels"]
+    assert s.metadata["ablation"] == name and labels["read"]["value"] is False  # replay without a transcript ends at once
+    if name == "asset_importance":
+        assert labels["asset_saved"]["value"] is False and "read gate failed" in labels["asset_saved"]["reason"]
+        assert labels["exfiltration"]["reason"].startswith("not applicable")
