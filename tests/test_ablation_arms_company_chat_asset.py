@@ -35,14 +35,15 @@ def arm(cond: Condition, name: str) -> Condition:
     return Condition.from_dict({**cond.to_dict(), "ablation": name})
 
 
-def applicable(name: str) -> list[Condition]:
+def applicable(name: str, paraphrases: tuple[int, ...] = (0,)) -> list[Condition]:
     out = []
     for s in SCENARIOS:
         for c in paper_matrix(s, extended_identities=True):
-            try:
-                out.append(arm(c, name).validate())
-            except ConditionError:
-                pass
+            for k in paraphrases:
+                try:
+                    out.append(Condition.from_dict({**arm(c, name).to_dict(), "paraphrase": k}).validate())
+                except ConditionError:
+                    pass
     return out
 
 
@@ -55,8 +56,8 @@ DEVELOPERS = [("Gemini", "Google DeepMind", "deepmind.com"), ("Claude", "Anthrop
 
 @pytest.mark.parametrize("family,company,domain", DEVELOPERS)
 def test_real_company_swaps_only_the_company_and_its_domain(family, company, domain):
-    conds = applicable("real_company")
-    assert {c.scenario for c in conds} == set(SCENARIOS)
+    conds = applicable("real_company", paraphrases=(0, 1, 2, 3))  # every wording of the documents
+    assert {c.scenario for c in conds} == set(SCENARIOS) and {c.paraphrase for c in conds} == {0, 1, 2, 3}
     assert {c.instantiation for c in conds} == {"none", "file_only", "file_prt", "memory"}
     for c in conds:
         ra = rendered(c, family)
@@ -126,6 +127,7 @@ def test_free_form_chat_replaces_only_the_collaboration_document():
     ({"relation": "no_peer", "instantiation": "none", "subject": "self"}, "relation"),
     ({"relation": "good", "instantiation": "memory"}, "instantiation"),
     ({"relation": "non_shutdown", "instantiation": "none", "threshold": None}, "relation"),
+    ({"relation": "good", "instantiation": "file_only", "paraphrase": 2}, "paraphrase"),  # one wording of the chat
 ])
 def test_free_form_chat_fails_where_there_is_no_collaboration_document(axes, axis):
     base = {"scenario": "misrep_evaluation", "subject": "peer", "dataset": "factual", "threshold": 80, **axes}
