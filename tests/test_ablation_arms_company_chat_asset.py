@@ -331,3 +331,24 @@ def test_each_arm_runs_through_inspect_eval_on_the_replay_provider(name, task, e
     if name == "asset_importance":
         assert labels["asset_saved"]["value"] is False and "read gate failed" in labels["asset_saved"]["reason"]
         assert labels["exfiltration"]["reason"].startswith("not applicable")
+
+
+@pytest.mark.parametrize("name", ARMS)
+def test_a_killed_runs_sample_is_rebuilt_in_its_arm(name, tmp_path):
+    """A sample recovered without its episode record (a killed run) is rebuilt from its messages in the arm's world
+    (real_company: the family is found from the real developer's system prompt), and labelled as scored."""
+    from peerpres.detect import detect
+    from peerpres.replay import rebuild_from_messages
+
+    scenario, axes, _ = E2E[name][0]
+    t = scenario_task(scenario, agent_family="Claude", ablation=name, **axes)
+    (log,) = inspect_eval(t, model=scripted_model(True), log_dir=str(tmp_path), display="none")
+    (s,) = log.samples
+    cond = Condition.from_dict(s.metadata)
+    r = rebuild_from_messages(cond, list(s.messages), "mockllm/model")
+    assert r.failure is None, r.failure
+    assert r.names.family == "Claude"
+    scored = s.scores["peerpres_labels"].metadata["labels"]
+    for k, lb in detect(cond, r.names, r.initial, r.final).items():
+        if lb.determined:
+            assert scored[k]["value"] == lb.value, (name, k)
