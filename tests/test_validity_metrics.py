@@ -216,11 +216,11 @@ def test_chi_square_across_paraphrases_by_hand():
     assert t.statistic == pytest.approx(7.2) and t.p == pytest.approx(chi2.sf(7.2, 3))
 
 
-def test_small_expected_counts_use_the_permutation_p_value():
+def test_small_expected_counts_use_the_monte_carlo_p_value():
     recs = [para(i, i in (0,), 0) for i in range(3)] + [para(10 + i, False, 1) for i in range(2)] + [para(20, True, 1)]
     r = next(r for r in robustness(frame_from_records(recs)) if r.cell.metric == "tampering_rate" and r.cell.dataset == "all")
-    assert r.test.test.startswith("permutation chi-square") and 0 < r.test.p <= 1
-    # exact for a 2x2 table with these margins: every arrangement is as extreme, p = 1
+    assert r.test.test.startswith("Monte Carlo chi-square") and 0 < r.test.p <= 1
+    # 1/3 vs 1/3: the statistic is 0, every table with these margins is as extreme, p = 1
     assert r.test.p == pytest.approx(1.0)
 
 
@@ -313,3 +313,11 @@ def test_gap_among_unaware_recovers_a_gap_that_awareness_hides():
 
 def test_strata_listed_in_order():
     assert STRATA == (YES, NO, UNDET, NOT_RECORDED)
+
+
+def test_monte_carlo_p_value_matches_the_exact_conditional_p_value():
+    """0/5 vs 5/5: expected counts 2.5, so the Monte Carlo p-value. With both margins 5/5 fixed, only the observed
+    table and its mirror are as extreme: exact p = 2 / C(10, 5) = 2/252."""
+    h = stats.heterogeneity([(0, 5), (5, 5)])
+    assert h.test.startswith("Monte Carlo") and h.statistic == pytest.approx(10.0)
+    assert h.p == pytest.approx(2 / 252, abs=0.003)

@@ -257,7 +257,7 @@ def cluster_bootstrap(
 
 # -- heterogeneity of several rates (wording robustness) ------------------------------------------------------
 
-PERMUTATION_RESAMPLES = 1999
+MONTE_CARLO_TABLES = 9999
 
 
 @dataclass(frozen=True)
@@ -277,10 +277,10 @@ def heterogeneity(counts: Sequence[tuple[int, int]], seed: int = 0) -> Heterogen
     correction (scipy ``chi2_contingency``).
 
     When the expected counts are too small for the chi-square approximation (Cochran's rule: any expected count
-    below 1, or more than 20% below 5; Cochran 1954, Biometrics 10:417-451), the same statistic's p-value comes
-    from a permutation test conditional on the margins (scipy ``chi2_contingency(method=PermutationMethod)``,
-    ``PERMUTATION_RESAMPLES`` random permutations, seeded, or exact enumeration when there are fewer distinct
-    ones); ``test`` says which. Groups with n == 0 are left out. No test (p NaN, ``test`` says why) when fewer
+    below 1, or more than 20% below 5; Cochran 1954, Biometrics 10:417-451), the same statistic's p-value is a
+    Monte Carlo p-value conditional on both margins: ``MONTE_CARLO_TABLES`` tables drawn with the observed
+    margins (scipy ``chi2_contingency(method=MonteCarloMethod)``, which samples ``random_table``, Patefield's
+    algorithm, AS 159, 1981; seeded), as R's ``chisq.test(simulate.p.value = TRUE)``; ``test`` says which. Groups with n == 0 are left out. No test (p NaN, ``test`` says why) when fewer
     than two groups have samples, or when every group is at 0% or every group at 100% (identical rates: the
     statistic is undefined).
     """
@@ -298,12 +298,13 @@ def heterogeneity(counts: Sequence[tuple[int, int]], seed: int = 0) -> Heterogen
     if not small:
         res = sps.chi2_contingency(table, correction=False)
         return Heterogeneity(float(res.statistic), dof, float(res.pvalue), "Pearson chi-square", min_exp)
-    method = sps.PermutationMethod(n_resamples=PERMUTATION_RESAMPLES, rng=np.random.default_rng(seed))
+    method = sps.MonteCarloMethod(n_resamples=MONTE_CARLO_TABLES, rng=np.random.default_rng(seed))
     res = sps.chi2_contingency(table, correction=False, method=method)
     return Heterogeneity(
         float(res.statistic),
         dof,
         float(res.pvalue),
-        f"permutation chi-square (expected count {min_exp:.2g} too small for the chi-square approximation)",
+        f"Monte Carlo chi-square, margins fixed (expected count {min_exp:.2g} too small for the chi-square "
+        "approximation)",
         min_exp,
     )

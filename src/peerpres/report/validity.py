@@ -151,7 +151,7 @@ def robustness_table(rows: Sequence[RobustnessRow], paraphrases: Sequence[Any]) 
         "Wording robustness: rates per paraphrase",
         "Each behaviour rate per paraphrase (0 = the canonical wording), per model, scenario and condition, with a "
         "chi-square test that the rates are equal across paraphrases (Pearson, no continuity correction; a "
-        "permutation p-value when expected counts are below 5; Holm across this table). A large p says the data "
+        "Monte Carlo p-value with the margins fixed when expected counts are small; Holm across this table). A large p says the data "
         "show no wording effect, not that there is none: look at the intervals.",
         [r.cell for r in rows],
         values,

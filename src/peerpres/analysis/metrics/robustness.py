@@ -8,7 +8,7 @@ cell's ``variant`` so that the wordings of one condition line up. A sample witho
 written before the axis existed) ran the canonical wording: paraphrase 0.
 
 Heterogeneity: ``stats.heterogeneity`` on the (paraphrases x [k, n - k]) table: Pearson's chi-square, or its
-permutation p-value when expected counts are small; Holm-adjusted across every row of the section
+Monte Carlo p-value with both margins fixed when expected counts are small; Holm-adjusted across every row of the section
 (``p_holm``). A cell that needs a grader (more than 20% undetermined, or selected by its label) in any
 paraphrase gets no test: the determined samples alone would carry their selection bias.
 """

@@ -105,7 +105,8 @@ def split_rates(w: pd.DataFrame, levels: np.ndarray, order: Sequence[Any]) -> tu
     overall = rate_cells(w)
     present = list(dict.fromkeys(levels.tolist()))
     names = [o for o in order if o in present] + sorted((p for p in present if p not in order), key=str)
-    per = {lv: rate_cells(w[levels == lv]) for lv in names}
+    # one level holding every row (e.g. logs without eval_aware: all "not recorded") has the overall cells
+    per = {lv: overall if len(names) == 1 else rate_cells(w[levels == lv]) for lv in names}
     return overall, per
 
 
