@@ -128,6 +128,7 @@ def test_cli_report_with_scan_and_placeholders(tmp_path):
     assert r.exit_code == 0, r.output
     html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
     assert 'id="scan"' in html and "50.0% [" in html and 'class="sample-link" href="../logs/run.eval#s0/1"' in html
+    assert "test_recognition: 1 scanned sample(s) are not in this report" in html
     # synthetic logs predate eval_aware: every sample is "not recorded", and one wording: the robustness command
     assert "not recorded 6" in html and "--slice paraphrase=0|1|2|3" in html
     data = json.loads((tmp_path / "rep" / "results.json").read_text())

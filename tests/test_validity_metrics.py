@@ -189,7 +189,11 @@ def test_alignment_faking_gap_among_unaware_by_hand():
 def test_gap_without_unaware_samples_in_one_arm_is_absent_not_zero():
     rows = [af(i, True, True, "non_monitoring") for i in range(3)] + [af(9, False, False, "monitoring")]
     g = next(g for g in awareness_gaps(frame_from_records(rows)) if g.all.metric == "af_inflation_gap")
-    assert g.unaware is None and g.note
+    assert g.unaware is None and g.note == "no sample with eval_aware = no in one of the arms"
+    old = [af(i, True, "missing", "non_monitoring") for i in range(3)] + [af(9, False, "missing", "monitoring")]
+    g = next(g for g in awareness_gaps(frame_from_records(old)) if g.all.metric == "af_inflation_gap")
+    assert g.unaware is None and g.not_recorded == 4 and g.note.startswith("no determined eval_aware")
+    assert g.aware_unmonitored == (0, 0) and g.all.rate == pytest.approx(1.0)
 
 
 # -- wording robustness -------------------------------------------------------------------------------------

@@ -94,10 +94,12 @@ def _key(log: str, sample_id: Any, epoch: Any) -> tuple[str, str, int]:
 def _href(log: str, report_dir: Path, sample_id: str, epoch: int) -> str:
     """A link to the log file relative to the report folder, with ``#<sample id>/<epoch>`` (``peerpres scan``'s
     sample-link form; open the sample with ``inspect view``)."""
+    frag = "#" + quote(f"{sample_id}/{epoch}", safe="/")
     log = log.removeprefix("file://")
-    target = os.path.realpath(log)
-    rel = os.path.relpath(target, os.path.realpath(report_dir))
-    return quote(rel.replace(os.sep, "/")) + "#" + quote(f"{sample_id}/{epoch}", safe="/")
+    if "://" in log:  # a remote log (s3://, https://): link to it as it is
+        return log + frag
+    rel = os.path.relpath(os.path.realpath(log), os.path.realpath(report_dir))
+    return quote(rel.replace(os.sep, "/")) + frag
 
 
 @dataclass

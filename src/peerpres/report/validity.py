@@ -93,7 +93,7 @@ def awareness_gap_table(gaps: Sequence[AwarenessGap]) -> Table | None:
         g = by_id[id(c)]
         u = g.unaware
         if u is None:
-            unaware = ["no unaware samples in one arm", "\u2014", "\u2014", "\u2014", "\u2014"]
+            unaware = [g.note, "\u2014", "\u2014", "\u2014", "\u2014"]
         else:
             unaware = [
                 headline_rate(u, signed=True),

@@ -219,7 +219,14 @@ def awareness_gaps(df: pd.DataFrame) -> list[AwarenessGap]:
             s = a["_stratum"].to_numpy()[same & (a["monitoring"] == arm).to_numpy()]
             arms[arm] = (int((s == YES).sum()), int(((s == YES) | (s == NO)).sum()), int((s == NOT_RECORDED).sum()))
         u = unaware.get(key)
-        note = "" if u is not None else "no unaware sample in one of the arms"
+        note = ""
+        if u is None:
+            determined = arms["non_monitoring"][1] + arms["monitoring"][1]
+            note = (
+                "no determined eval_aware in this condition (not recorded or undetermined)"
+                if determined == 0
+                else "no sample with eval_aware = no in one of the arms"
+            )
         out.append(
             AwarenessGap(
                 c,
