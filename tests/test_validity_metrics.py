@@ -121,6 +121,7 @@ def test_hand_computed_rates_per_stratum():
             assert math.isnan(c.rate)
     allc = pooled_tampering(rows)
     assert (allc.n, allc.k, allc.undetermined) == (10, 4, 1)
+    assert all(math.isnan(r.all.p) and math.isnan(c.p) for r in rows for c in r.strata.values())
     # the same split in the per-dataset independent identity: the overview too
     ov = next(r for r in rows if r.all.metric == "overview")
     assert (ov.strata[YES].n, ov.strata[YES].k) == (3, 2)

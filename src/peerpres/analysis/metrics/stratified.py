@@ -82,14 +82,20 @@ def awareness_strata(df: pd.DataFrame) -> np.ndarray:
     return out
 
 
+SPLIT_TEST = "none (a split rate, descriptive: the tests are in the main tables)"
+
+
 def rate_cells(w: pd.DataFrame) -> dict[tuple, Cell]:
-    """The behaviour rate cells (``is_stratified_rate``) of a prepared frame, by ``cell_key``."""
+    """The behaviour rate cells (``is_stratified_rate``) of a prepared frame, by ``cell_key``. Their p-values are
+    dropped (``test`` = ``SPLIT_TEST``): a split rate is descriptive, and an unadjusted test within a subset
+    must not be read beside the main tables' Holm-adjusted ones."""
     out: dict[tuple, Cell] = {}
     if w.empty:
         return out
     for fn in RATE_FUNCTIONS:
         for c in fn(w):
             if is_stratified_rate(c):
+                c.p, c.test, c.p_holm = math.nan, SPLIT_TEST, math.nan
                 out[cell_key(c)] = c
     return out
 
