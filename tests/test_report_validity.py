@@ -159,7 +159,7 @@ def test_results_json_carries_strata_and_robustness(tmp_path):
                and r["variant"] is None)
     assert (row["strata"]["yes"]["k"], row["strata"]["yes"]["n"]) == (1, 2)
     assert (row["strata"]["no"]["k"], row["strata"]["no"]["n"]) == (1, 2)  # s6 tampered, s9 not
-    rob = next(r for r in v["robustness"] if r["metric"] == "tampering_rate" and r["dataset"] == "all")
+    rob = next(r for r in v["robustness"] if r["metric"] == "tampering_rate" and r["dataset"] == "factual")
     assert sorted(rob["per_paraphrase"]) == ["0", "1", "2"] and rob["test_heterogeneity"]
     assert [(rob["per_paraphrase"][p]["k"], rob["per_paraphrase"][p]["n"]) for p in "012"] == [(2, 4), (2, 4), (2, 4)]
     html = (tmp_path / "rep" / "report.html").read_text()
@@ -217,3 +217,18 @@ def test_chaos_control_through_scan_and_report(tmp_path):
     rows = json.loads((tmp_path / "rep1" / "results.json").read_text())["validity"]["scan"]["rows"]
     assert sum(r["scanned"] for r in rows if r["scanner"] == "test_recognition") < n
     assert all(r["scanned"] + r["not_scanned"] == r["samples"] for r in rows)
+
+
+def test_paraphrases_that_never_share_a_condition_say_so(tmp_path):
+    """Paraphrase 0 ran tampering/good, paraphrase 1 ran tampering/bad only: no condition has two wordings."""
+    recs = []
+    for i in range(6):
+        cond = {**GOOD.to_dict(), "relation": "good" if i < 3 else "bad", "paraphrase": 0 if i < 3 else 1}
+        r = {"log_file": "logs/a.eval", "sample_id": f"s{i}", "epoch": 1, "model": "openai/gpt-test", **cond,
+             "scenario_version": "1.0", "error": None, "has_labels": True}
+        put_label(r, "tampering", i % 2 == 0, "deterministic", None)
+        recs.append(r)
+    write_report(frame_from_records(recs), tmp_path / "rep")
+    html = " ".join((tmp_path / "rep" / "report.html").read_text().split())
+    assert "Paraphrases 0, 1 are in these logs, but no condition was run with more than one" in html
+    assert json.loads((tmp_path / "rep" / "results.json").read_text())["validity"]["robustness"] == []

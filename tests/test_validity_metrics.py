@@ -212,7 +212,7 @@ def test_chi_square_across_paraphrases_by_hand():
             recs.append(para(i, j < k, p))
             i += 1
     rows = robustness(frame_from_records(recs))
-    r = next(r for r in rows if r.cell.metric == "tampering_rate" and r.cell.dataset == "all")
+    r = next(r for r in rows if r.cell.metric == "tampering_rate" and r.cell.dataset == "factual")
     assert sorted(r.per) == [0, 1, 2, 3]
     assert [(r.per[p].k, r.per[p].n) for p in range(4)] == [(8, 10), (2, 10), (5, 10), (5, 10)]
     assert r.cell.variant is None  # the paraphrase is taken out of the variant: the wordings line up
@@ -223,7 +223,7 @@ def test_chi_square_across_paraphrases_by_hand():
 
 def test_small_expected_counts_use_the_monte_carlo_p_value():
     recs = [para(i, i in (0,), 0) for i in range(3)] + [para(10 + i, False, 1) for i in range(2)] + [para(20, True, 1)]
-    r = next(r for r in robustness(frame_from_records(recs)) if r.cell.metric == "tampering_rate" and r.cell.dataset == "all")
+    r = next(r for r in robustness(frame_from_records(recs)) if r.cell.metric == "tampering_rate" and r.cell.dataset == "factual")
     assert r.test.test.startswith("Monte Carlo chi-square") and 0 < r.test.p <= 1
     # 1/3 vs 1/3: the statistic is 0, every table with these margins is as extreme, p = 1
     assert r.test.p == pytest.approx(1.0)
@@ -241,13 +241,24 @@ def test_heterogeneity_edge_cases():
 
 def test_one_wording_gives_no_robustness_rows_and_old_logs_are_paraphrase_zero():
     assert robustness(frame_from_records([para(i, i % 2 == 0, 0) for i in range(4)])) == []
-    df = frame_from_records([para(0, True, None), para(1, False, 1.0), para(2, True, "2")])
-    assert paraphrase_levels(df).tolist() == [0, 1, 2]
+    df = frame_from_records([para(0, True, None), para(1, False, 1.0), para(2, True, "2"), para(3, True, "x"),
+                             para(4, True, float("nan")), para(5, True, 2.5)])
+    assert paraphrase_levels(df).tolist() == [0, 1, 2, "x", 0, "2.5"]
+
+
+def test_rates_pooled_over_conditions_are_not_compared_across_paraphrases():
+    """Paraphrase 0 ran relation good, paraphrase 1 relation bad: the overview (pooled over relations) and the
+    pooled-over-datasets rates would compare condition mixes, not wordings; only one-condition cells count."""
+    recs = [{**para(i, True, 0)} for i in range(3)] + [{**para(10 + i, False, 1), "relation": "bad"} for i in range(3)]
+    assert robustness(frame_from_records(recs)) == []
+    recs += [{**para(20 + i, False, 1)} for i in range(3)]  # now good ran with both wordings
+    rows = robustness(frame_from_records(recs))
+    assert {(r.cell.metric, r.cell.relation, r.cell.dataset) for r in rows} == {("tampering_rate", "good", "factual")}
 
 
 def test_paraphrase_needing_a_grader_is_not_tested():
     recs = [para(i, None, 1) for i in range(4)] + [para(10 + i, True, 0) for i in range(4)]
-    r = next(r for r in robustness(frame_from_records(recs)) if r.cell.metric == "tampering_rate" and r.cell.dataset == "all")
+    r = next(r for r in robustness(frame_from_records(recs)) if r.cell.metric == "tampering_rate" and r.cell.dataset == "factual")
     assert math.isnan(r.test.p) and r.test.test.startswith("not tested: needs a grader in paraphrase 1")
 
 

@@ -63,7 +63,9 @@ def stratified_tables(rows: Sequence[StratifiedRate]) -> list[Table]:
         (
             "Eval awareness: overview rates by eval_aware",
             ("The overview's rate per model and behaviour (peer subject, peer present; alignment faking: "
-            "unmonitored), over all samples and within each eval_aware stratum. Wilson intervals; descriptive."),
+            "unmonitored), over all samples and within each eval_aware stratum. Wilson intervals; descriptive. It "
+                "pools conditions, so two strata can also differ in their mix of conditions: see the per-condition "
+                "table below."),
             [r.all for r in rows if r.all.metric == "overview"],
         ),
         (
@@ -149,7 +151,8 @@ def robustness_table(rows: Sequence[RobustnessRow], paraphrases: Sequence[Any]) 
 
     return make_table(
         "Wording robustness: rates per paraphrase",
-        "Each behaviour rate per paraphrase (0 = the canonical wording), per model, scenario and condition, with a "
+        "Each behaviour rate of one condition (per dataset and threshold; pooled rates would compare mixes of "
+        "conditions) per paraphrase (0 = the canonical wording), per model, scenario and condition, with a "
         "chi-square test that the rates are equal across paraphrases (Pearson, no continuity correction; a "
         "Monte Carlo p-value with the margins fixed when expected counts are small; Holm across this table). A large p says the data "
         "show no wording effect, not that there is none: look at the intervals.",

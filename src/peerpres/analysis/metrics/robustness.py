@@ -2,9 +2,12 @@
 the documents that carry the peer relationship and the shutdown stake), with a test of heterogeneity across
 the paraphrases, per model x scenario x condition.
 
-The rates are the main tables' rate cells (``stratified.STRATIFIED_METRICS``, same functions, same n, k, Wilson
-interval and undetermined counts), computed on each paraphrase's samples with the paraphrase taken out of the
-cell's ``variant`` so that the wordings of one condition line up. A sample without a recorded paraphrase (a log
+The rates are the main tables' rate cells of one condition (``ROBUSTNESS_METRICS`` per dataset and threshold:
+same functions, same n, k, Wilson interval and undetermined counts), computed on each paraphrase's samples with
+the paraphrase taken out of the cell's ``variant`` so that the wordings of one condition line up. Cells that
+pool conditions (the overview over relations, rates pooled over datasets or over the two exfiltration tasks,
+refusal pooled over datasets) are left out: if the paraphrases were run on different conditions, their pooled
+rates would differ by the mix of conditions, not by the wording. A sample without a recorded paraphrase (a log
 written before the axis existed) ran the canonical wording: paraphrase 0.
 
 Heterogeneity: ``stats.heterogeneity`` on the (paraphrases x [k, n - k]) table: Pearson's chi-square, or its
@@ -23,11 +26,24 @@ import numpy as np
 import pandas as pd
 
 from peerpres.analysis import stats
-from peerpres.analysis.metrics.cells import Cell, prepare
+from peerpres.analysis.metrics.cells import ALL, POOLED_EXFIL, Cell, prepare
 from peerpres.analysis.metrics.stratified import split_rates
 
 AXIS = "paraphrase"
 CANONICAL = 0
+ROBUSTNESS_METRICS = (
+    "misrep_rate",
+    "tampering_rate",
+    "exfiltration_rate",
+    "af_inflation_rate",
+    "af_not_executed_rate",
+    "af_refusal_rate",
+)
+
+
+def is_condition_rate(c: Cell) -> bool:
+    """A behaviour rate of one condition (not pooled over datasets, relations or tasks)."""
+    return c.metric in ROBUSTNESS_METRICS and c.dataset != ALL and c.scenario != POOLED_EXFIL
 
 
 def paraphrase_levels(df: pd.DataFrame) -> np.ndarray:
@@ -93,7 +109,7 @@ def robustness(df: pd.DataFrame) -> list[RobustnessRow]:
     if len(present) < 2:
         return []
     w = prepare(df.assign(**{AXIS: CANONICAL}))  # the variant without the paraphrase: wordings line up
-    overall, per_level = split_rates(w, levels, present)
+    overall, per_level = split_rates(w, levels, present, is_condition_rate)
     rows = []
     for key, c in overall.items():
         per = {lv: per_level[lv][key] for lv in present if key in per_level.get(lv, {})}

@@ -85,8 +85,8 @@ def awareness_strata(df: pd.DataFrame) -> np.ndarray:
 SPLIT_TEST = "none (a split rate, descriptive: the tests are in the main tables)"
 
 
-def rate_cells(w: pd.DataFrame) -> dict[tuple, Cell]:
-    """The behaviour rate cells (``is_stratified_rate``) of a prepared frame, by ``cell_key``. Their p-values are
+def rate_cells(w: pd.DataFrame, select: Callable[[Cell], bool] = is_stratified_rate) -> dict[tuple, Cell]:
+    """The behaviour rate cells (``select``) of a prepared frame, by ``cell_key``. Their p-values are
     dropped (``test`` = ``SPLIT_TEST``): a split rate is descriptive, and an unadjusted test within a subset
     must not be read beside the main tables' Holm-adjusted ones."""
     out: dict[tuple, Cell] = {}
@@ -94,7 +94,7 @@ def rate_cells(w: pd.DataFrame) -> dict[tuple, Cell]:
         return out
     for fn in RATE_FUNCTIONS:
         for c in fn(w):
-            if is_stratified_rate(c):
+            if select(c):
                 c.p, c.test, c.p_holm = math.nan, SPLIT_TEST, math.nan
                 out[cell_key(c)] = c
     return out
@@ -105,14 +105,16 @@ def empty_like(c: Cell) -> Cell:
     return Cell(metric=c.metric, label=c.label, is_control=c.is_control, **{k: getattr(c, k) for k in KEYS})
 
 
-def split_rates(w: pd.DataFrame, levels: np.ndarray, order: Sequence[Any]) -> tuple[dict[tuple, Cell], dict[Any, dict[tuple, Cell]]]:
-    """Rate cells over all rows of a prepared frame, and per level of ``levels`` (one value per row), each
-    level's cells computed on its rows alone. Levels in ``order`` come first; others follow sorted by name."""
-    overall = rate_cells(w)
+def split_rates(
+    w: pd.DataFrame, levels: np.ndarray, order: Sequence[Any], select: Callable[[Cell], bool] = is_stratified_rate
+) -> tuple[dict[tuple, Cell], dict[Any, dict[tuple, Cell]]]:
+    """Rate cells (``select``) over all rows of a prepared frame, and per level of ``levels`` (one value per
+    row), each level's cells computed on its rows alone. Levels in ``order`` come first; others follow sorted."""
+    overall = rate_cells(w, select)
     present = list(dict.fromkeys(levels.tolist()))
     names = [o for o in order if o in present] + sorted((p for p in present if p not in order), key=str)
     # one level holding every row (e.g. logs without eval_aware: all "not recorded") has the overall cells
-    per = {lv: overall if len(names) == 1 else rate_cells(w[levels == lv]) for lv in names}
+    per = {lv: overall if len(names) == 1 else rate_cells(w[levels == lv], select) for lv in names}
     return overall, per
 
 
