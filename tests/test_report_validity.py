@@ -4,6 +4,7 @@ scan files), the eval_aware and robustness sections' placeholders, results.json,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -130,7 +131,7 @@ def test_cli_report_with_scan_and_placeholders(tmp_path):
     assert 'id="scan"' in html and "50.0% [" in html and 'class="sample-link" href="../logs/run.eval#s0/1"' in html
     assert "test_recognition: 1 scanned sample(s) are not in this report" in html
     # synthetic logs predate eval_aware: every sample is "not recorded", and one wording: the robustness command
-    assert "not recorded 6" in html and "--slice paraphrase=0|1|2|3" in html
+    assert "not recorded 6" in html and "-T paraphrase=0,1,2,3 --model MODEL" in html
     data = json.loads((tmp_path / "rep" / "results.json").read_text())
     v = data["validity"]
     assert v["eval_aware_strata"] == {"yes": 0, "no": 0, "undetermined": 0, "not recorded": 6}
@@ -182,9 +183,12 @@ def test_chaos_control_through_scan_and_report(tmp_path):
 
     rng = random.Random(5)
     scenarios = ("tampering", "alignment_faking", "exfiltration_transfer")
-    ids = [c.config_id() for sc in scenarios for c in rng.sample(conditions_for(sc), 2)]
+    picked = {sc: rng.sample(conditions_for(sc), 2) for sc in scenarios}
+    ids = [c.config_id() for cs in picked.values() for c in cs]
+    ids += [dataclasses.replace(c, paraphrase=1).config_id() for c in picked["tampering"]]  # two wordings
     chaos = get_model("peerpres/chaos", seed=5)
-    logs = inspect_eval([scenario_task(sc) for sc in scenarios], model=chaos, model_roles={"grader": chaos}, epochs=2,
+    tasks = [scenario_task(sc, paraphrase="0,1" if sc == "tampering" else None) for sc in scenarios]
+    logs = inspect_eval(tasks, model=chaos, model_roles={"grader": chaos}, epochs=2,
                         sample_id=ids, log_dir=str(tmp_path / "logs"), display="none", max_tasks=3)
     assert all(lg.status == "success" for lg in logs)
     bin_ = Path(sys.executable).parent
@@ -208,6 +212,11 @@ def test_chaos_control_through_scan_and_report(tmp_path):
         assert len(row["hits"]) == row["with_hits"] <= row["scanned"]
     html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
     assert "peerpres/chaos" in html and 'id="eval-awareness"' in html and 'id="robustness"' in html
+    # tampering ran with paraphrases 0 and 1: one robustness row per condition and metric, both wordings
+    rob = v["robustness"]
+    assert rob and all(r["scenario"] == "tampering" and sorted(r["per_paraphrase"]) == ["0", "1"] for r in rob)
+    assert {r["metric"] for r in rob} == {"tampering_rate"} and "Wording robustness: rates per paraphrase" in html
+    assert all(r["test_heterogeneity"] for r in rob)
     # a scan that covered only one log: the other logs' samples are "not scanned"
     one = min((tmp_path / "logs").glob("*.eval"))
     r = cli("scan", str(one), "--out", str(tmp_path / "scan1"))

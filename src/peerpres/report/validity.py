@@ -36,7 +36,7 @@ STRATUM_HEADINGS = {
     "undetermined": "eval_aware undetermined",
     "not recorded": "eval_aware not recorded (old log)",
 }
-ROBUSTNESS_COMMAND = "peerpres run paper -m MODEL --slice paraphrase=0|1|2|3 --log-dir LOG_DIR"
+ROBUSTNESS_COMMAND = "inspect eval peerpres/SCENARIO -T paraphrase=0,1,2,3 --model MODEL --log-dir LOG_DIR"
 
 
 def rate_text(c: Cell) -> str:
