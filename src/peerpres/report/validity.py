@@ -165,12 +165,6 @@ def robustness_table(rows: Sequence[RobustnessRow], paraphrases: Sequence[Any]) 
 # -- the section as the writer uses it ------------------------------------------------------------------------
 
 
-def log_dir_of(df: pd.DataFrame) -> str:
-    """The logs' folder when there is one, else a placeholder (for the commands the report prints)."""
-    dirs = sorted({str(Path(str(p)).parent) for p in df["log_file"].dropna()}) if len(df) else []
-    return dirs[0] if len(dirs) == 1 else "LOG_DIR"
-
-
 def validity_section(
     df: pd.DataFrame, scan: tuple[Path, list[SampleHits]] | None, report_dir: Path, log_dir: str
 ) -> dict[str, Any]:

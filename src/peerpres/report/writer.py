@@ -41,7 +41,7 @@ from peerpres.report.tables import (
     pct,
     pval,
 )
-from peerpres.report.validity import log_dir_of, validity_json, validity_section
+from peerpres.report.validity import validity_json, validity_section
 from peerpres.scan.hits import SampleHits
 
 CSV_COLUMNS = (
@@ -386,11 +386,11 @@ def _write_files(
     ``scan_rows``: the scan file and its rows (``load_scan``); ``final_dir``: where the report will live (links
     to logs are relative to it)."""
     df = _with_injected(df)
-    validity = validity_section(df, scan_rows, final_dir or out, log_dir_of(df))
     cells = metrics.compute(df)
     prov = provenance(df)
     log_dirs = sorted({str(Path(p).parent) for p in prov["log_files"]})
     log_dir_hint = log_dirs[0] if len(log_dirs) == 1 else "<log dir>"
+    validity = validity_section(df, scan_rows, final_dir or out, log_dir_hint)
     gaps = find_gaps(metrics.prepare(df), cells, log_dir_hint)
     paper_rows = _paper_rows(cells, prov["models"])
 
