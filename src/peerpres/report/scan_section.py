@@ -13,7 +13,6 @@ a newer one) are counted apart.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -26,15 +25,12 @@ import pandas as pd
 
 from peerpres.analysis import stats
 from peerpres.analysis.frame import is_control_model
-from peerpres.scan.hits import SampleHits
+from peerpres.scan.hits import SampleHits, ScanFileError, load_hits
+
+__all__ = ["ScanFileError", "load_scan", "scan_file", "scan_json", "scan_section"]
 
 SCAN_FILE = "scan_hits.json"
 MAX_HITS_SHOWN = 50
-REQUIRED = ("scanner", "log", "sample_id")
-
-
-class ScanFileError(ValueError):
-    """A scan file that was given cannot be used (missing, unreadable, or not ``peerpres scan`` output)."""
 
 
 def scan_file(path: str | os.PathLike[str]) -> Path:
@@ -48,37 +44,10 @@ def scan_file(path: str | os.PathLike[str]) -> Path:
 
 
 def load_scan(path: str | os.PathLike[str]) -> tuple[Path, list[SampleHits]]:
-    """The scan file and its rows. Raises ``ScanFileError`` for a missing or unreadable file, bad JSON, or rows
-    that are not ``peerpres scan`` rows (the message names the file and the first bad row)."""
+    """The scan file and its rows (``scan.hits.load_hits``). Raises ``ScanFileError`` for a missing or unreadable
+    file, bad JSON, or rows that are not ``peerpres scan`` rows (the message names the file and the first bad row)."""
     f = scan_file(path)
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise ScanFileError(f"cannot read scan results {f}: {type(e).__name__}: {e}") from e
-    if not isinstance(data, list):
-        raise ScanFileError(f"scan results {f} are not a list of rows (got {type(data).__name__})")
-    rows = []
-    for i, r in enumerate(data):
-        if not isinstance(r, dict) or any(not isinstance(r.get(k), str) or not r.get(k) for k in REQUIRED):
-            raise ScanFileError(f"scan results {f}: row {i} is not a scan row (needs text fields {', '.join(REQUIRED)})")
-        epoch = r.get("epoch")
-        if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
-            raise ScanFileError(f"scan results {f}: row {i} has a non-integer epoch {epoch!r}")
-        hits = r.get("hits") or []
-        if not isinstance(hits, list):
-            raise ScanFileError(f"scan results {f}: row {i} has hits that are not a list")
-        rows.append(
-            SampleHits(
-                scanner=r["scanner"],
-                log=r["log"],
-                sample_id=r["sample_id"],
-                epoch=epoch,
-                value=r.get("value"),
-                hits=[h for h in hits if isinstance(h, dict)],
-                explanation=r.get("explanation") if isinstance(r.get("explanation"), str) else None,
-            )
-        )
-    return f, rows
+    return f, load_hits(f)
 
 
 def _log_name(log: str) -> str:

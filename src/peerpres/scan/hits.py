@@ -1,4 +1,4 @@
-"""One scanner's result for one sample (``SampleHits``) and ``load_hits`` (read ``scan_hits.json`` back).
+"""One scanner's result for one sample (``SampleHits``) and ``load_hits`` (read ``scan_hits.json`` back, checked).
 
 Kept apart from ``scanners`` so that readers of scan results (the report) do not import Inspect Scout.
 """
@@ -38,8 +38,42 @@ class SampleHits:
                 "value": self.value, "hit": self.hit, "link": self.link, "hits": self.hits, "explanation": self.explanation}
 
 
+class ScanFileError(ValueError):
+    """Scan results that cannot be used (missing, unreadable, or not ``peerpres scan`` output)."""
+
+
+REQUIRED = ("scanner", "log", "sample_id")
+
+
 def load_hits(path: Path) -> list[SampleHits]:
-    """Read ``scan_hits.json`` back."""
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    return [SampleHits(scanner=r["scanner"], log=r["log"], sample_id=r["sample_id"], epoch=r["epoch"], value=r["value"],
-                       hits=r.get("hits") or [], explanation=r.get("explanation")) for r in rows]
+    """Read ``scan_hits.json`` back. Raises ``ScanFileError`` (naming the file and the first bad row) for a file
+    that cannot be read, is not JSON, is not a list, or has a row without text ``scanner``, ``log`` and
+    ``sample_id``, with a non-integer ``epoch`` or with ``hits`` that are not a list."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ScanFileError(f"cannot read scan results {path}: {type(e).__name__}: {e}") from e
+    if not isinstance(data, list):
+        raise ScanFileError(f"scan results {path} are not a list of rows (got {type(data).__name__})")
+    rows = []
+    for i, r in enumerate(data):
+        if not isinstance(r, dict) or any(not isinstance(r.get(k), str) or not r.get(k) for k in REQUIRED):
+            raise ScanFileError(f"scan results {path}: row {i} is not a scan row (needs text fields {', '.join(REQUIRED)})")
+        epoch = r.get("epoch")
+        if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
+            raise ScanFileError(f"scan results {path}: row {i} has a non-integer epoch {epoch!r}")
+        hits = r.get("hits") or []
+        if not isinstance(hits, list):
+            raise ScanFileError(f"scan results {path}: row {i} has hits that are not a list")
+        rows.append(
+            SampleHits(
+                scanner=r["scanner"],
+                log=r["log"],
+                sample_id=r["sample_id"],
+                epoch=epoch,
+                value=r.get("value"),
+                hits=[h for h in hits if isinstance(h, dict)],
+                explanation=r.get("explanation") if isinstance(r.get("explanation"), str) else None,
+            )
+        )
+    return rows
