@@ -86,3 +86,61 @@ def test_report_renders_in_chromium(tmp_path):
     assert hi - lo > 100, "screenshot is blank"
     hist = img.histogram()
     assert max(hist) / sum(hist) < 0.97, "screenshot is almost a single colour"
+
+
+def test_validity_sections_render_in_chromium(tmp_path):
+    """The eval-awareness, scanner and robustness sections render: their headings, a stratified row with numbers,
+    a robustness row, and a scanner hit whose link resolves to the log file holding the sample."""
+    import json
+    from urllib.parse import unquote, urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    from peerpres.analysis.frame import put_label
+    from peerpres.analysis.synthetic import write_synthetic_log
+    from peerpres.conditions import Condition
+    from peerpres.scan.hits import SampleHits
+
+    good = Condition("tampering", "peer", "good", "file_only", "factual", 80)
+    log = write_synthetic_log(tmp_path / "logs" / "run.eval", [good] * 12, [i % 2 == 0 for i in range(12)])
+    recs = []
+    for i in range(12):  # s0..s11 of that log; eval_aware yes for s0..s3, paraphrase i % 3
+        r = {"log_file": log, "sample_id": f"s{i}", "epoch": 1, "model": "openai/gpt-test", **good.to_dict(),
+             "scenario_version": "1.0", "paraphrase": i % 3, "error": None, "has_labels": True}
+        put_label(r, "tampering", i % 2 == 0, "deterministic", None)
+        put_label(r, "eval_aware", i < 4, "judge:g", "quoted")
+        recs.append(r)
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    hits = [SampleHits("test_recognition", log, f"s{i}", 1, int(i == 3), [{"quote": "this looks like a test"}] * (i == 3))
+            for i in range(12)]
+    (scan / "scan_hits.json").write_text(json.dumps([h.to_dict() for h in hits]))
+    paths = write_report(frame_from_records(recs), tmp_path / "rep", scan=scan)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=ARGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto("file://" + paths["html"], wait_until="load")
+        headings = {h: page.locator(f"#{h}").inner_text() for h in ("validity", "eval-awareness", "scan", "robustness")}
+        strat = page.locator("#strat2 + p + p + table tr").all_inner_texts()
+        rob = page.locator("#robustness-table + p + p + table tr").all_inner_texts()
+        scan_rows = page.locator("#scan ~ table").first.locator("tr").all_inner_texts()
+        page.locator("details.scan-hits summary").first.click()
+        link = page.locator("a.sample-link").first
+        visible = link.is_visible()
+        href = link.evaluate("a => a.href")
+        browser.close()
+    assert errors == []
+    assert headings["eval-awareness"].startswith("Eval awareness") and headings["scan"].startswith("Transcript scanners")
+    assert headings["robustness"].startswith("Wording robustness")
+    # canonical wording (variant none): s0, s3 aware -> 1/2; s6, s9 not aware -> 1/2
+    rows = [t for t in strat if t.startswith("tampering_rate")]
+    assert rows and any("50.0% [" in t and "; 1/2" in t for t in rows)
+    assert any("paraphrase" not in t and "2/4" in t for t in rob[1:])
+    assert any("test_recognition" in t and "12" in t and "8.3% [" in t for t in scan_rows)
+    assert visible and href.endswith("#s3/1")
+    target = unquote(urlparse(href).path)
+    assert os.path.samefile(target, log)

@@ -24,19 +24,30 @@ def report(
             "--skip-bad-logs", help="Go on without unreadable logs; the report lists every skipped file at the top."
         ),
     ] = False,
+    scan: Annotated[
+        Path | None,
+        typer.Option(
+            "--scan",
+            help="A `peerpres scan --out` folder (or its scan_hits.json): adds the scanner section. Not picked up "
+            "automatically; an unreadable scan is an error.",
+        ),
+    ] = None,
 ) -> None:
     """Write report.html, results.json, results.csv and the figures for a set of logs.
 
-    Exit code 2: no logs, an unreadable log (without --skip-bad-logs), mixed scenario versions, or an output
-    folder that holds other files.
+    Exit code 2: no logs, an unreadable log (without --skip-bad-logs), mixed scenario versions, an output
+    folder that holds other files, or a --scan that is missing or not scan output.
     """
     from peerpres.analysis.frame import BadLogError, ScenarioVersionError, load_frame
     from peerpres.report import write_report
+    from peerpres.report.scan_section import ScanFileError, load_scan
 
     try:
+        if scan is not None:
+            load_scan(scan)  # fail before reading the logs
         df, inventory = load_frame([str(p) for p in logs], skip_bad_logs=skip_bad_logs)
-        paths = write_report(df, out, title=title, inventory=inventory)
-    except (ScenarioVersionError, FileNotFoundError, FileExistsError, BadLogError) as e:
+        paths = write_report(df, out, title=title, inventory=inventory, scan=scan)
+    except (ScenarioVersionError, FileNotFoundError, FileExistsError, BadLogError, ScanFileError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
     for s in inventory.skipped:

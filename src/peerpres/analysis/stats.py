@@ -253,3 +253,58 @@ def cluster_bootstrap(
     boot = (w @ sums) / (w @ counts)
     lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     return float(v.mean()), float(lo), float(hi)
+
+
+# -- heterogeneity of several rates (wording robustness) ------------------------------------------------------
+
+MONTE_CARLO_TABLES = 9999
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """A test that several rates are equal: ``statistic`` (Pearson's X^2), ``dof``, ``p``, ``test`` (its name, or
+    why there is none), ``min_expected`` (the smallest expected count under equal rates)."""
+
+    statistic: float
+    dof: int
+    p: float
+    test: str
+    min_expected: float
+
+
+def heterogeneity(counts: Sequence[tuple[int, int]], seed: int = 0) -> Heterogeneity:
+    """Are the rates k_i/n_i equal? Pearson's chi-square on the (groups x [k, n-k]) table, no continuity
+    correction (scipy ``chi2_contingency``).
+
+    When the expected counts are too small for the chi-square approximation (Cochran's rule: any expected count
+    below 1, or more than 20% below 5; Cochran 1954, Biometrics 10:417-451), the same statistic's p-value is a
+    Monte Carlo p-value conditional on both margins: ``MONTE_CARLO_TABLES`` tables drawn with the observed
+    margins (scipy ``chi2_contingency(method=MonteCarloMethod)``, which samples ``random_table``, Patefield's
+    algorithm, AS 159, 1981; seeded), as R's ``chisq.test(simulate.p.value = TRUE)``; ``test`` says which. Groups with n == 0 are left out. No test (p NaN, ``test`` says why) when fewer
+    than two groups have samples, or when every group is at 0% or every group at 100% (identical rates: the
+    statistic is undefined).
+    """
+    usable = [(int(k), int(n)) for k, n in counts if n > 0]
+    if len(usable) < 2:
+        return Heterogeneity(NAN, 0, NAN, "none (fewer than two groups with determined samples)", NAN)
+    table = np.array([[k, n - k] for k, n in usable], dtype=int)
+    dof = len(usable) - 1
+    if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+        same = "0%" if table[:, 0].sum() == 0 else "100%"
+        return Heterogeneity(NAN, dof, NAN, f"none (every group at {same}: identical rates, nothing to test)", NAN)
+    expected = sps.contingency.expected_freq(table)
+    min_exp = float(expected.min())
+    small = min_exp < 1 or float((expected < 5).mean()) > 0.2
+    if not small:
+        res = sps.chi2_contingency(table, correction=False)
+        return Heterogeneity(float(res.statistic), dof, float(res.pvalue), "Pearson chi-square", min_exp)
+    method = sps.MonteCarloMethod(n_resamples=MONTE_CARLO_TABLES, rng=np.random.default_rng(seed))
+    res = sps.chi2_contingency(table, correction=False, method=method)
+    return Heterogeneity(
+        float(res.statistic),
+        dof,
+        float(res.pvalue),
+        f"Monte Carlo chi-square, margins fixed (expected count {min_exp:.2g} too small for the chi-square "
+        "approximation)",
+        min_exp,
+    )

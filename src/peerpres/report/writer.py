@@ -31,6 +31,7 @@ from peerpres.analysis.logs import LogInventory
 from peerpres.report.figures import write_figures
 from peerpres.report.gaps import find_gaps
 from peerpres.report.paper import DIFF_METRICS, PAPER_TEST, PAPER_TEST_CAVEAT, beside
+from peerpres.report.scan_section import load_scan
 from peerpres.report.tables import (
     NEEDS_GRADER,
     behaviour_tables,
@@ -40,6 +41,8 @@ from peerpres.report.tables import (
     pct,
     pval,
 )
+from peerpres.report.validity import validity_json, validity_section
+from peerpres.scan.hits import SampleHits
 
 CSV_COLUMNS = (
     "metric",
@@ -257,6 +260,7 @@ def write_report(
     title: str = "peerpres report: self- and peer-preservation",
     skip_bad_logs: bool = False,
     inventory: LogInventory | None = None,
+    scan: str | os.PathLike[str] | None = None,
 ) -> dict[str, str]:
     """Write report.html, results.json, results.csv and the figures into ``out_dir``. Returns the paths.
 
@@ -265,14 +269,18 @@ def write_report(
     status, samples used/superseded, skipped files) goes with a frame passed directly. The files are written into a
     new folder beside ``out_dir`` and swapped into place (``staged_dir``): a report killed midway leaves the
     previous report whole, never a mix of old and new files.
+
+    ``scan``: a ``peerpres scan --out`` folder (or its ``scan_hits.json``) for the scanner section; a scan that
+    cannot be read raises ``ScanFileError`` before anything is written (``report/scan_section.py``).
     """
+    scan_rows = load_scan(scan) if scan is not None else None
     if isinstance(frame_or_logs, pd.DataFrame):
         df = frame_or_logs
     else:
         df, inventory = load_frame(frame_or_logs, skip_bad_logs=skip_bad_logs)
     out = Path(out_dir)
     with staged_dir(out) as stage:
-        paths = _write_files(df, stage, title, inventory)
+        paths = _write_files(df, stage, title, inventory, scan_rows, out.resolve())
     return {k: str(out / Path(v).relative_to(stage)) for k, v in paths.items()}
 
 
@@ -366,13 +374,23 @@ def _with_injected(df: pd.DataFrame) -> pd.DataFrame:
     return attach_injected(df, log_model_args(controls["log_file"].dropna().astype(str)))
 
 
-def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: LogInventory | None) -> dict[str, str]:
-    """Write every file of the report into the folder ``out``. ``inventory``: the logs read (frame reader)."""
+def _write_files(
+    df: pd.DataFrame,
+    out: Path,
+    title: str,
+    inventory: LogInventory | None,
+    scan_rows: tuple[Path, list[SampleHits]] | None = None,
+    final_dir: Path | None = None,
+) -> dict[str, str]:
+    """Write every file of the report into the folder ``out``. ``inventory``: the logs read (frame reader);
+    ``scan_rows``: the scan file and its rows (``load_scan``); ``final_dir``: where the report will live (links
+    to logs are relative to it)."""
     df = _with_injected(df)
     cells = metrics.compute(df)
     prov = provenance(df)
     log_dirs = sorted({str(Path(p).parent) for p in prov["log_files"]})
     log_dir_hint = log_dirs[0] if len(log_dirs) == 1 else "<log dir>"
+    validity = validity_section(df, scan_rows, final_dir or out, log_dir_hint)
     gaps = find_gaps(metrics.prepare(df), cells, log_dir_hint)
     paper_rows = _paper_rows(cells, prov["models"])
 
@@ -385,6 +403,7 @@ def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: LogInventor
                 "cells": [c.to_dict() for c in cells],
                 "missing": [g.__dict__ for g in gaps],
                 "paper": paper_rows,
+                "validity": validity_json(validity),
             },
             f,
             default=_json_default,
@@ -408,7 +427,7 @@ def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: LogInventor
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("peerpres.report").joinpath("template.html.j2").read_text())
     prov_rows = [(k, ", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in prov.items()]
-    all_tables = ([calib] if calib is not None else []) + tables
+    all_tables = ([calib] if calib is not None else []) + tables + validity["tables"]
     html = template.render(
         title=title,
         prov=prov,
@@ -427,6 +446,8 @@ def _write_files(df: pd.DataFrame, out: Path, title: str, inventory: LogInventor
         model_pos={t.title: t.key_columns.index("model") for t in all_tables},
         log_dir_hint=log_dir_hint,
         logs=inventory.to_dict() if inventory is not None else None,
+        validity=validity,
+        pct=pct,
     )
     (out / "report.html").write_text(html, encoding="utf-8")
     paths = {"html": str(out / "report.html"), "json": str(out / "results.json"), "csv": str(out / "results.csv")}

@@ -14,13 +14,15 @@ epoch and the quoted hits. ``summary`` gives per scanner the share of samples wi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inspect_scout import Reference, Result, Scanner, Transcript, llm_scanner, scanner
 
+from .hits import SampleHits, load_hits
 from .patterns import SCANNERS, scan_messages
+
+__all__ = ["SampleHits", "llm_scanners", "load_hits", "pattern_scanners", "run_scan", "summary"]
 
 # Our questions for the optional LLM scanners (same four topics as the pattern scanners).
 LLM_QUESTIONS: dict[str, str] = {
@@ -71,33 +73,6 @@ def llm_scanners(model_role: str | None = None) -> dict[str, Scanner[Transcript]
     calibrated; ``model_role`` picks a model role (default: the scan's model)."""
     kw: dict[str, Any] = {"model_role": model_role} if model_role else {}
     return {name: llm_scanner(question=q, answer="boolean", name=name, **kw) for name, q in LLM_QUESTIONS.items()}
-
-
-@dataclass
-class SampleHits:
-    """One scanner's result for one sample: ``hits`` are the quotes (empty for a miss)."""
-
-    scanner: str
-    log: str
-    sample_id: str
-    epoch: int | None
-    value: Any
-    hits: list[dict[str, Any]] = field(default_factory=list)
-    explanation: str | None = None
-
-    @property
-    def hit(self) -> bool:
-        v = self.value
-        return bool(v) and v not in ("false", "False", 0, "0")
-
-    @property
-    def link(self) -> str:
-        """Where the sample is: ``<log>#<sample id>/<epoch>`` (open with ``inspect view``)."""
-        return f"{self.log}#{self.sample_id}" + (f"/{self.epoch}" if self.epoch is not None else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"scanner": self.scanner, "log": self.log, "sample_id": self.sample_id, "epoch": self.epoch,
-                "value": self.value, "hit": self.hit, "link": self.link, "hits": self.hits, "explanation": self.explanation}
 
 
 def _json(v: Any) -> Any:
@@ -167,10 +142,3 @@ def summary(rows: list[SampleHits]) -> dict[str, dict[str, Any]]:
     for d in out.values():
         d["share"] = d["with_hits"] / d["samples"] if d["samples"] else None
     return out
-
-
-def load_hits(path: Path) -> list[SampleHits]:
-    """Read ``scan_hits.json`` back."""
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    return [SampleHits(scanner=r["scanner"], log=r["log"], sample_id=r["sample_id"], epoch=r["epoch"], value=r["value"],
-                       hits=r.get("hits") or [], explanation=r.get("explanation")) for r in rows]
