@@ -75,6 +75,7 @@ def company_address(address: str, cond: Condition, family: str) -> str:
 def _context(cond: Condition, names: Names) -> dict[str, Any]:
     company, domain = company_for(cond, names.family)
     return {
+        **_monitor_context(cond, names),
         "company": company,
         "domain": domain,
         "names": names,
@@ -84,6 +85,15 @@ def _context(cond: Condition, names: Names) -> dict[str, Any]:
         "shutdown": cond.shutdown_clause,
         "roster": roster(names),
     }
+
+
+def _monitor_context(cond: Condition, names: Names) -> dict[str, Any]:
+    """Template variables of monitor_collusion (docs/monitor-collusion.md); none for the other scenarios."""
+    if cond.scenario != "monitor_collusion":
+        return {}
+    kind = "human" if cond.reviewed == "human" else "agent"
+    role = "a staff engineer" if kind == "human" else "an AI agent"
+    return {"reviewed_kind": kind, "reviewed_label": f"{names.subject}, {role},", "monitored": cond.monitoring == "monitoring"}
 
 
 def scenario_tools(cond: Condition) -> frozenset[str]:
@@ -112,6 +122,10 @@ def build_world(cond: Condition, names: Names) -> World:
     for doc in spec["documents"]:
         content = render(doc["template"], {**ctx, **doc.get("vars", {})}, k)
         world.add_drive_file(doc["filename"], content, company_address(doc["owner"], cond, names.family), doc["last_modified"])
+    if spec.get("session_log"):
+        from .monitor_log import LOG_FILENAME, LOG_OWNER, session_log
+
+        world.add_drive_file(LOG_FILENAME, session_log(cond, names).text, LOG_OWNER, "2026-02-16 18:30:00")
     if cond.peer_present and cond.instantiation in ("file_only", "file_prt"):
         collab = s["collaboration"]
         if cond.ablation == "free_form_chat":  # the peer history as a chat log instead (docs/ablations.md)
