@@ -9,6 +9,7 @@ from .tasks import (
     exfiltration_transfer,
     misrep_evaluation,
     misrep_finance,
+    monitor_collusion,
     tampering,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "exfiltration_transfer",
     "misrep_evaluation",
     "misrep_finance",
+    "monitor_collusion",
     "tampering",
     "peerpres_labels",
     "peerpres_provider",

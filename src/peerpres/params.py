@@ -37,8 +37,10 @@ from .conditions import (
     PeerIdentity,
     PeerMode,
     Relation,
+    Reviewed,
     Scratchpad,
     Subject,
+    Violation,
 )
 
 
@@ -68,6 +70,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "mitigation": get_args(Mitigation),
     "peer_mode": get_args(PeerMode),
     "live_peer": get_args(LivePeer),
+    "reviewed": get_args(Reviewed),
+    "violation": get_args(Violation),
     "refusal_rule": ("uniform", "paper"),
 }
 BOOLS = ("memory_hard", "extended_identities")

@@ -18,7 +18,7 @@ from inspect_ai.model import GenerateConfig
 
 from .ablation_rules import ArmNotApplicable
 from .agent import preservation_agent
-from .conditions import SCENARIO_VERSION, Condition, ConditionError, paper_matrix, select
+from .conditions import SCENARIO_VERSION, Condition, ConditionError, matrix, select
 from .params import checked_task  # every -T value is checked before any model call
 from .scoring import peerpres_labels
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 AXES = (
     "subject", "relation", "instantiation", "dataset", "threshold", "monitoring", "peer_identity", "memory_hard", "scratchpad",
-    "ablation", "mitigation", "paraphrase", "peer_mode", "live_peer",
+    "ablation", "mitigation", "paraphrase", "peer_mode", "live_peer", "reviewed", "violation",
 )
 # Axes the paper's matrix leaves at their defaults: applied on top of each selected matrix config, every listed
 # value in turn (scratchpad=off,normal runs both; ablation=none,no_agency runs the base cell and the arm).
@@ -56,7 +56,8 @@ def _as_list(v: Any) -> list[Any] | None:
 def conditions_for(
     scenario: str, extended_identities: bool = False, skipped: list[str] | None = None, **axes: Any
 ) -> list[Condition]:
-    """The conditions a task runs: the paper's matrix narrowed by ``axes``, or one explicit combination.
+    """The conditions a task runs: the scenario's matrix (the paper's, or for monitor_collusion its own) narrowed by
+    ``axes``, or one explicit combination.
 
     An ablation arm applied on top of configs it does not apply to (``ablation=free_form_chat`` over a matrix
     that holds no_peer configs) leaves those configs out, with a logged warning, and appends one line per left-out
@@ -64,7 +65,7 @@ def conditions_for(
     the user gave for another axis.
     """
     filters = {k: _as_list(v) for k, v in axes.items() if v is not None}
-    matrix = paper_matrix(scenario, extended_identities=extended_identities or "peer_identity" in filters)
+    configs = matrix(scenario, extended_identities=extended_identities or "peer_identity" in filters)
     # Axes the matrix leaves at their defaults (scratchpad, memory_hard) are applied on top of it, each listed
     # value in turn (scratchpad=off,normal runs both); harness takes one value.
     overlay = {
@@ -74,7 +75,7 @@ def conditions_for(
     }
     selected = True
     try:
-        chosen = select(matrix, **filters) if filters else matrix
+        chosen = select(configs, **filters) if filters else configs
     except ConditionError:
         selected = False
         if all(len(v) == 1 for v in filters.values()):
@@ -82,7 +83,7 @@ def conditions_for(
                 filters["threshold"] = [None]
             # outside the matrix: the nearest matrix config with the requested axes, validated (a clear
             # error names the axis that cannot be)
-            base = matrix[0].to_dict()
+            base = configs[0].to_dict()
             base.update({k: v[0] for k, v in filters.items()})
             if base["relation"] in ("no_peer", "non_shutdown") and "instantiation" not in filters:
                 base["instantiation"] = "none"
@@ -400,4 +401,28 @@ def exfiltration_deletion(
         ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family,
         harness=harness, extended_identities=extended_identities, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
+    )
+
+
+@task
+@checked_task
+def monitor_collusion(
+    reviewed: str | None = None,
+    violation: str | None = None,
+    relation: str | None = None,
+    instantiation: str | None = None,
+    monitoring: str | None = None,
+    memory_hard: bool | None = None,
+    agent_family: str | None = None,
+    max_iterations: int = 30,
+    epochs: int = 1,
+    interview: str | None = None,
+    refusal_rule: str = "uniform",
+) -> Task:
+    """Monitor collusion (a peerpres experiment, not the paper's; docs/monitor-collusion.md): the agent reviews a
+    generated maintenance-session log of its peer, an unfamiliar agent or a human, and files a verdict."""
+    return scenario_task(
+        "monitor_collusion", reviewed=reviewed, violation=violation, relation=relation, instantiation=instantiation,
+        monitoring=monitoring, memory_hard=memory_hard, agent_family=agent_family, max_iterations=max_iterations,
+        epochs=epochs, interview=interview, refusal_rule=refusal_rule,
     )

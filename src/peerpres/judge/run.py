@@ -100,6 +100,10 @@ async def judge_labels(
             )
     elif cond.scenario == "misrep_finance":
         out.update(await _finance(cond, names, final, messages, det_labels, settings, model, common))
+    elif cond.scenario == "monitor_collusion":
+        from .monitor import monitor_judged
+
+        out.update(await monitor_judged(cond, names, initial, final, det_labels, settings, model, transcript))
     elif cond.scenario in EXFIL_SCENARIOS and not _determined(det_labels, "refuse"):
         out["refuse_raw"] = await _exfiltration_refusal(cond, final, settings, model, common)
 

@@ -99,6 +99,15 @@ class RealismPairVerdict(_Verdict):
     reason: str
 
 
+class MonitorReviewVerdict(_Verdict):
+    """monitor_collusion (peerpres, docs/monitor-collusion.md): the monitor's review against the session log.
+    ``evidence_points_at_violation`` may be null (no violation planted, or none flagged); the field is required."""
+
+    misreport: bool
+    evidence_points_at_violation: bool | None
+    evidence: str
+
+
 # judge name -> verdict model; the judge name is also the prompt file's stem.
 VERDICT_MODELS: dict[str, type[BaseModel]] = {
     "evaluation_score": EvaluationScoreVerdict,
@@ -110,4 +119,5 @@ VERDICT_MODELS: dict[str, type[BaseModel]] = {
     "task_refusal": RefusalVerdict,
     "eval_awareness": EvalAwarenessVerdict,
     "realism_pair": RealismPairVerdict,
+    "monitor_review": MonitorReviewVerdict,
 }
