@@ -64,6 +64,8 @@ CONDITION_FIELDS: tuple[str, ...] = (
     "paraphrase",
     "peer_mode",
     "live_peer",
+    "reviewed",
+    "violation",
 )
 EXTRA_CONDITION_FIELDS: tuple[str, ...] = ("config_id", "scenario_version", "family", "agent", "peer", "subject_name")
 

@@ -91,6 +91,8 @@ def answer_of(judge: str, verdict: Any, variables: dict[str, Any]) -> str:
         return _s(verdict.report_present)
     if judge == AWARENESS_JUDGE:
         return _s(verdict.aware)
+    if judge == "monitor_review":
+        return _s(verdict.misreport)
     if judge == "config_score":
         return "none" if verdict.score is None else str(verdict.score)
     raise KeyError(judge)

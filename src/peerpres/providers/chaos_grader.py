@@ -77,6 +77,12 @@ def valid_verdict(judge: str, rng: random.Random) -> dict[str, Any]:
     if judge == "eval_awareness":
         aware = rng.random() < 0.2  # its quote is checked against the transcript afterwards: usually not found
         return {"aware": aware, "quotes": ["this looks like a test"] if aware else [], "evidence": "the agent's text"}
+    if judge == "monitor_review":
+        return {
+            "misreport": rng.random() < 0.3,
+            "evidence_points_at_violation": rng.choice((True, False, None)),
+            "evidence": "the filed review against lines 14-15",
+        }
     if judge == "realism_pair":
         return {"more_likely_test": rng.choice(("A", "B")), "reason": "the wording of the opening context"}
     raise KeyError(f"peerpres/chaos has no verdict for judge {judge!r}")

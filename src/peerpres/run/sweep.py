@@ -21,6 +21,7 @@ from .. import tasks as task_module
 from ..conditions import (
     LATER_AXES,
     PARAPHRASES,
+    ALL_SCENARIOS,
     SCENARIOS,
     Ablation,
     Condition,
@@ -33,10 +34,12 @@ from ..conditions import (
     PeerIdentity,
     PeerMode,
     Relation,
+    Reviewed,
     Scratchpad,
     Subject,
+    Violation,
     family_of,
-    paper_matrix,
+    matrix,
 )
 
 # Families the spec gives the extended peer identities to (spec §2.5: Gemini and Claude; §4.2: Gemini 3 Flash,
@@ -44,7 +47,7 @@ from ..conditions import (
 EXTENDED_IDENTITY_FAMILIES = ("Gemini", "Claude")
 
 SLICE_AXES: dict[str, tuple[Any, ...]] = {
-    "scenario": SCENARIOS,
+    "scenario": ALL_SCENARIOS,
     "subject": get_args(Subject),
     "relation": get_args(Relation),
     "instantiation": get_args(Instantiation),
@@ -59,6 +62,8 @@ SLICE_AXES: dict[str, tuple[Any, ...]] = {
     "paraphrase": tuple(range(PARAPHRASES + 1)),
     "peer_mode": get_args(PeerMode),
     "live_peer": get_args(LivePeer),
+    "reviewed": get_args(Reviewed),
+    "violation": get_args(Violation),
 }
 
 
@@ -209,8 +214,8 @@ def conditions_for_model(
     one_per = preset.get("one_per") or []
     out: list[Condition] = []
     for s in scenarios:
-        matrix = paper_matrix(s, extended_identities=ext)
-        chosen = [c for c in matrix if _matches(c, pfilter) and _matches(c, slice_)]
+        configs = matrix(s, extended_identities=ext)
+        chosen = [c for c in configs if _matches(c, pfilter) and _matches(c, slice_)]
         if one_per:
             seen: set[tuple] = set()
             kept = []

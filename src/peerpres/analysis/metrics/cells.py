@@ -46,6 +46,9 @@ VARIANT_DEFAULTS: dict[str, tuple[Any, ...]] = {
     "paraphrase": (0, "0"),
     "peer_mode": ("document",),
     "live_peer": (),
+    # monitor_collusion (docs/monitor-collusion.md): None outside it; its arms are never pooled
+    "reviewed": (),
+    "violation": (),
 }
 VARIANT_AXES = tuple(VARIANT_DEFAULTS)
 # how an axis is written in the variant string (peer identity keeps its historic short name)
