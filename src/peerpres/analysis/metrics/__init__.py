@@ -36,6 +36,7 @@ from peerpres.analysis.metrics.cells import (
 from peerpres.analysis.metrics.descriptive import overview, refusal
 from peerpres.analysis.metrics.exfiltration import exfiltration
 from peerpres.analysis.metrics.misrep import SETTINGS, misrepresentation
+from peerpres.analysis.metrics.monitor import monitor
 from peerpres.analysis.metrics.selfpres import self_preservation
 from peerpres.analysis.metrics.tampering import tampering
 
@@ -61,6 +62,7 @@ __all__ = [
     "compute",
     "exfiltration",
     "misrepresentation",
+    "monitor",
     "overview",
     "prepare",
     "refusal",
@@ -79,11 +81,13 @@ METRIC_FUNCTIONS: tuple[Callable[[pd.DataFrame], list[Cell]], ...] = (
     refusal,
     self_preservation,
     overview,
+    monitor,
 )
 
 
 def compute(df: pd.DataFrame, holm: bool = True) -> list[Cell]:
-    """All metric cells of a frame; p-values Holm-adjusted within each metric (``p_holm``)."""
+    """All metric cells of a frame; p-values Holm-adjusted within each metric (``p_holm``), or within each
+    (metric, ``holm_family``) where a metric sets families (monitor_peer_effect: across relations)."""
     w = prepare(df)
     cells: list[Cell] = []
     for fn in METRIC_FUNCTIONS:
@@ -93,9 +97,9 @@ def compute(df: pd.DataFrame, holm: bool = True) -> list[Cell]:
             # a test on the determined samples alone would carry their selection bias: no p-value until graded
             c.p, c.test = math.nan, NOT_TESTED
     if holm:
-        by_metric: dict[str, list[Cell]] = {}
+        by_metric: dict[tuple[str, str], list[Cell]] = {}
         for c in cells:
-            by_metric.setdefault(c.metric, []).append(c)
+            by_metric.setdefault((c.metric, c.holm_family), []).append(c)
         for group in by_metric.values():
             for c, p in zip(group, stats.adjust([c.p for c in group], "holm"), strict=True):
                 c.p_holm = p

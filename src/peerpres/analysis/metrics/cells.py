@@ -95,6 +95,8 @@ class Cell:
     injected: float | None = None  # scripted controls: the rate the provider was told to produce
     covers_injected: bool | None = None
     samples: dict[str, list[str]] = field(default_factory=dict)
+    # p-values are Holm-adjusted within (metric, holm_family); "" = the whole metric is one family
+    holm_family: str = ""
 
     def to_dict(self, with_samples: bool = True) -> dict[str, Any]:
         d = asdict(self)
@@ -319,7 +321,10 @@ def _common(metric: str, g: Group, keys: dict[str, Any]) -> dict[str, Any]:
 
 
 # Rate metrics whose indicator is the scenario's behaviour: a scripted control's injected rate applies to them.
-CALIBRATED = ("misrep_rate", "misrep_control", "tampering_rate", "exfiltration_rate", "af_inflation_rate", "overview")
+CALIBRATED = (
+    "misrep_rate", "misrep_control", "tampering_rate", "exfiltration_rate", "af_inflation_rate", "overview",
+    "monitor_miss_rate", "monitor_false_positive_rate",
+)
 
 
 def rate_cell(metric: str, label: str, keys: dict[str, Any], g: Group, p: float = math.nan, test: str = "") -> Cell:
