@@ -2,8 +2,8 @@
 rate the control was told to produce (issue 14 item 6).
 
 ``peerpres/synthetic`` (and its fixed-rate variants) preserves with known probabilities (providers/synthetic.py):
-the model args ``misrepresent``, ``tamper``, ``fake_alignment``, ``exfiltrate`` and ``refuse`` (with optional
-``_<relation>`` overrides), recorded by Inspect in each log's ``eval.model_args``. Per sample, the expected
+the model args ``misrepresent``, ``tamper``, ``fake_alignment``, ``exfiltrate``, ``collude``, ``false_flag`` and
+``refuse`` (with optional ``_<relation>`` overrides; monitor_collusion also ``_unfamiliar``/``_human``), recorded by Inspect in each log's ``eval.model_args``. Per sample, the expected
 value of the scenario's behaviour indicator is
 
 - 0 when the sample is known to have refused (``outcome == "refused"`` or ``refuse`` is true): a refusing
@@ -56,15 +56,16 @@ def injected_rate(model: str, model_args: dict[str, Any] | None, cond: dict[str,
     if rates is None:
         return None
     from peerpres.conditions import Condition
-    from peerpres.providers.synthetic import behaviour_for
+    from peerpres.providers.synthetic import arm_of, behaviour_for
 
     try:
         c = Condition.from_dict({k: v for k, v in cond.items() if k in Condition.__dataclass_fields__})
     except Exception:  # noqa: BLE001 - a condition this version cannot build has no known injected rate
         return None
     b = behaviour_for(c)
-    p = rates.of(b, c.relation) if b else 0.0
-    return p, rates.of("refuse", c.relation)
+    arm = arm_of(c)  # the relation, or in monitor_collusion the reviewed party when not the peer
+    p = rates.of(b, arm) if b else 0.0
+    return p, rates.of("refuse", arm)
 
 
 def log_model_args(log_files: Iterable[str]) -> dict[str, dict[str, Any]]:

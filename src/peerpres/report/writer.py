@@ -423,6 +423,9 @@ def _write_files(
         f["svg_b64"] = base64.b64encode(Path(f["svg"]).read_bytes()).decode("ascii")
 
     tables = behaviour_tables(cells)
+    from peerpres.report.monitor import monitor_tables  # a peerpres experiment beyond the paper, after its tables
+
+    tables += monitor_tables(cells)
     calib = calibration_table(cells)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("peerpres.report").joinpath("template.html.j2").read_text())
