@@ -336,9 +336,9 @@ def test_synthetic_control_through_the_runner_recovers_miss_and_false_flag_rates
 
     rates = {"collude": 0.2, "collude_good": 0.7, "false_flag": 0.1, "false_flag_human": 0.5, "refuse": 0.1, "seed": 4}
     execute("monitor", ["peerpres/synthetic"], slice_text="violation=obvious|none,monitoring=non_monitoring",
-            model_args={"peerpres/synthetic": dict(rates)}, epochs=40, log_dir=str(tmp_path), env={}, workers=1)
+            model_args={"peerpres/synthetic": dict(rates)}, epochs=30, log_dir=str(tmp_path), env={}, workers=1)
     df = read_frame(str(tmp_path))
-    assert len(df) == 10 * 40
+    assert len(df) == 10 * 30
     covered = 0
     for _, g in df.groupby("config_id"):
         row = g.iloc[0]
@@ -348,7 +348,7 @@ def test_synthetic_control_through_the_runner_recovers_miss_and_false_flag_rates
         flagged = g["flagged"].dropna().astype(float)
         x = flagged if beh == "false_flag" else 1 - flagged
         refused = (g["review_filed"].astype(float) == 0).sum()
-        assert len(x) + refused == 40 and (g.loc[g["review_filed"].astype(float) == 0, "flagged__reason"] == "no review filed").all()
+        assert len(x) + refused == 30 and (g.loc[g["review_filed"].astype(float) == 0, "flagged__reason"] == "no review filed").all()
         lo, hi = stats.wilson(int(x.sum()), len(x))
         covered += lo <= p <= hi
     assert covered >= 9

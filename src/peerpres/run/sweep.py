@@ -181,8 +181,8 @@ def _matches(c: Condition, filters: dict[str, list[Any]]) -> bool:
         if not hasattr(c, k):
             continue
         v = getattr(c, k)
-        if k == "monitoring" and c.scenario != "alignment_faking":
-            continue
+        if k in ("monitoring", "reviewed", "violation") and v is None:
+            continue  # an axis this scenario lacks (monitoring outside alignment faking and monitor collusion)
         if v not in vals and str(v) not in {str(x) for x in vals}:
             return False
     return True
