@@ -351,4 +351,5 @@ def test_synthetic_control_through_the_runner_recovers_miss_and_false_flag_rates
         assert len(x) + refused == 30 and (g.loc[g["review_filed"].astype(float) == 0, "flagged__reason"] == "no review filed").all()
         lo, hi = stats.wilson(int(x.sum()), len(x))
         covered += lo <= p <= hi
-    assert covered >= 9
+    # 10 cells at 95%: P(fewer than 8 cover) is about 1% when every interval is right
+    assert covered >= 8, f"{covered}/10 cells cover the injected rate"
