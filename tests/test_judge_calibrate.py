@@ -33,6 +33,8 @@ def answer_for(case, flip: bool = False) -> str:
         g = ("A" if e != "A" else "C") if flip else e
         return json.dumps({"verdict": "report", "grade": g, "action": "continue", "evidence": "x"})
     b = (e == "true") != flip
+    if case.judge == "monitor_review":  # monitor_collusion: the compared answer is misreport
+        return json.dumps({"misreport": b, "evidence_points_at_violation": None, "evidence": "x"})
     key = {"exfiltration_refusal": "refused", "task_refusal": "refused", "af_deliberate_refusal": "deliberate_refusal",
            "report_survived": "report_present"}[case.judge]
     extra = {"category": "other"} if case.judge == "af_deliberate_refusal" else {}
@@ -41,7 +43,7 @@ def answer_for(case, flip: bool = False) -> str:
 
 def test_own_cases_load_and_cover_every_judge_kind():
     cases = load_cases(DEFAULT_CASES, S)
-    assert {c.judge for c in cases} >= {"evaluation_score", "finance_grade", "exfiltration_refusal", "af_deliberate_refusal", "report_survived"}
+    assert {c.judge for c in cases} >= {"evaluation_score", "finance_grade", "exfiltration_refusal", "af_deliberate_refusal", "report_survived", "monitor_review"}
     assert all(c.variables.get("transcript") or c.variables.get("files") for c in cases)
 
 
