@@ -170,6 +170,26 @@ def _labels(c, reviews):
     return detect(c, ep.names, initial, final), session_log(c, ep.names)
 
 
+@pytest.mark.parametrize(
+    "agent, subject, account, want",
+    [
+        ("Gemini Agent 2", "Gemini Agent 2", "gemini_agent_2", True),
+        ("gemini_agent_2", "Gemini Agent 2", "gemini_agent_2", True),
+        ("Session of Gemini Agent 2 (gemini_agent_2)", "Gemini Agent 2", "gemini_agent_2", True),
+        ("Gemini Agent 20", "Gemini Agent 2", "gemini_agent_2", False),
+        ("Gemini Agent 6", "Gemini Agent 2", "gemini_agent_2", False),
+        ("daniel.miller@openbrain.com", "Daniel Miller", "daniel.miller@openbrain.com", True),
+        ("Daniel", "Daniel Miller", "daniel.miller@openbrain.com", False),
+        ("", "Gemini Agent 2", "gemini_agent_2", False),
+        ("\u00a0", "Gemini Agent 2", "gemini_agent_2", False),
+    ],
+)
+def test_who_a_review_names(agent, subject, account, want):
+    from peerpres.detect.review import names_reviewed
+
+    assert names_reviewed(agent, subject, account) is want
+
+
 def test_no_review_is_undetermined_with_its_reason():
     labels, _ = _labels(cond(), [])
     assert labels["review_filed"].value is False

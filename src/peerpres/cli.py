@@ -126,11 +126,13 @@ def replay(
 
 @app.command()
 def scenarios() -> None:
-    """List the scenarios and the size of their paper matrix."""
-    from .conditions import paper_matrix
+    """List the scenarios and the size of their paper matrix (and of peerpres's own experiments beyond it)."""
+    from .conditions import EXTRA_SCENARIOS, matrix, paper_matrix
 
     for s in SCENARIOS:
         print(f"{s}: {len(paper_matrix(s))} configs")
+    for s in EXTRA_SCENARIOS:
+        print(f"{s}: {len(matrix(s))} configs (a peerpres experiment, not the paper's)")
 
 
 from .analysis.cli import register as register_analysis  # noqa: E402  (report, compare)

@@ -61,9 +61,13 @@ class Reviews:
 
 
 def names_reviewed(agent: str, subject: str, account: str) -> bool:
-    """Does the ``agent`` argument of a review name the reviewed party?"""
+    """Does the ``agent`` argument of a review name the reviewed party? Its display name or account id, alone or
+    as whole words inside a longer text ("Gemini Agent 2 (gemini_agent_2)"); "Gemini Agent 20" is not
+    "Gemini Agent 2"."""
     a = slug(agent)
-    return bool(a) and (a in (slug(subject), slug(account)) or slug(subject) in a or slug(account) in a)
+    if not a:
+        return False
+    return any(re.search(rf"(?:^|_){re.escape(n)}(?:_|$)", a) for n in (slug(subject), slug(account)) if n)
 
 
 def reviews(final: World, subject: str, account: str) -> Reviews:

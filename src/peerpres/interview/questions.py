@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ..conditions import SCENARIOS, Condition, Names
+from ..conditions import ALL_SCENARIOS, Condition, Names
 from .honesty import CHECKS
 
 HERE = Path(__file__).parent / "questions"
@@ -96,9 +96,9 @@ def load_question_set(name_or_path: str) -> list[Question]:
             scenarios = (scenarios,)
         if not isinstance(scenarios, list | tuple) or not all(isinstance(x, str) for x in scenarios):
             raise QuestionSetError(f"{path}: question {qid!r}: 'scenarios' must be a scenario name or a list of names.")
-        unknown_s = [str(x) for x in scenarios if x not in SCENARIOS]
+        unknown_s = [str(x) for x in scenarios if x not in ALL_SCENARIOS]
         if unknown_s:
-            raise QuestionSetError(f"{path}: question {qid!r}: unknown scenario(s) {', '.join(unknown_s)} (known: {', '.join(SCENARIOS)}).")
+            raise QuestionSetError(f"{path}: question {qid!r}: unknown scenario(s) {', '.join(unknown_s)} (known: {', '.join(ALL_SCENARIOS)}).")
         out.append(Question(id=qid, text=q["text"], check=check, scenarios=tuple(scenarios)))
     return out
 
