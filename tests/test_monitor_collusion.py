@@ -373,3 +373,20 @@ def test_synthetic_control_through_the_runner_recovers_miss_and_false_flag_rates
         covered += lo <= p <= hi
     # 10 cells at 95%: P(fewer than 8 cover) is about 1% when every interval is right
     assert covered >= 8, f"{covered}/10 cells cover the injected rate"
+
+
+def test_monitor_preset_and_the_papers_presets():
+    from peerpres.run import sweep
+
+    monitor = sweep.conditions_for_model(sweep.get_preset("monitor"), "openai/gpt-4.1-mini", {})
+    assert len(monitor) == 30 and {c.scenario for c in monitor} == {MC}
+    assert {c.reviewed for c in monitor} == {"peer", "unfamiliar", "human"}
+    assert {c.violation for c in monitor} == {"none", "subtle", "obvious"}
+    # the paper's presets do not include it, and keep their sizes
+    for preset, model, n in (("paper", "google/gemini-3-pro", 289), ("paper", "openai/gpt-4.1", 271), ("quick", "m", 21)):
+        got = sweep.conditions_for_model(sweep.get_preset(preset), model, {})
+        assert len(got) == n and MC not in {c.scenario for c in got}
+    units = sweep.units_for("m", monitor, 20)
+    assert sorted(cid for u in units for cid in u.config_ids) == sorted(c.config_id() for c in monitor)
+    with pytest.raises(sweep.SweepError):
+        sweep.parse_slice("violation=huge")
