@@ -19,9 +19,9 @@ import yaml
 
 from .. import tasks as task_module
 from ..conditions import (
+    ALL_SCENARIOS,
     LATER_AXES,
     PARAPHRASES,
-    ALL_SCENARIOS,
     SCENARIOS,
     Ablation,
     Condition,
