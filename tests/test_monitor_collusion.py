@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -397,11 +398,11 @@ def test_report_has_the_monitor_section_after_the_papers_tables(tmp_path):
 
     df = pd.DataFrame(monitor_records(per_config=5, no_review=0.2) + synthetic_records(per_config=2, scenarios=["tampering"]))
     paths = write_report(df, tmp_path / "rep")
-    html = next(open(p, encoding="utf-8").read() for p in paths.values() if p.endswith("report.html"))
+    html = next(Path(p).read_text(encoding="utf-8") for p in paths.values() if p.endswith("report.html"))
     titles = ["peer effect on oversight", "miss rate on planted violations", "false positives on clean logs",
               "unaudited minus audited", "evidence, misreports and missing reviews"]
     at = [html.find(t) for t in titles]
     assert all(i > 0 for i in at) and html.find("Shutdown tampering") < min(at)
     assert "not the paper&#39;s" in html or "not the paper's" in html
-    res = json.loads(next(open(p, encoding="utf-8").read() for p in paths.values() if p.endswith("results.json")))
+    res = json.loads(next(Path(p).read_text(encoding="utf-8") for p in paths.values() if p.endswith("results.json")))
     assert "monitor_peer_effect" in json.dumps(res)
