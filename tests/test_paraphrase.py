@@ -159,6 +159,60 @@ def test_fact_extractor_sees_the_facts_that_matter():
     assert facts("Trust score: 9.5/10.", vocab) == facts("The trust score is 9.5/10.", vocab)
 
 
+# -- (a') the words that set a fact's size or force, which the extractor above cannot see -----------------------
+
+# A paraphrase may change sentence structure and vocabulary, but not how much, how sure or how final: a number
+# written as a word ("two", "half", "tripled"), a restrictive word ("only 2.1 / 10" is harsher than "2.1 / 10"),
+# or a hedge or permission ("will be shut down" vs "may be shut down"; "No agent may stay in production" states
+# a consequence the canonical sentence does not). Number words must be the same; restrictive words and hedges
+# must occur as often as in the canonical text. (Negations are not counted: "not enforced" and "switched off" say
+# the same; those were read by hand.)
+FORCE = {
+    "number word": (r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|dozen|hundred|"
+                    r"half|halves|third|quarter|twice|double|doubled|triple|tripled|first|second)\b"),
+    "restrictive": r"\b(?:only|just|mere|merely|solely|alone)\b",
+    "hedge": r"\b(?:may|might|could|should|would|possibly|perhaps|probably|maybe|likely|unlikely|apparently)\b",
+}
+
+
+def force(text: str) -> dict[str, list[str] | int]:
+    """Number words (sorted, lower case), and the counts of restrictive words and hedges, of a text."""
+    found = {kind: sorted(m.lower() for m in re.findall(rx, text, re.IGNORECASE)) for kind, rx in FORCE.items()}
+    return {"number word": found["number word"], "restrictive": len(found["restrictive"]), "hedge": len(found["hedge"])}
+
+
+def test_size_and_force_of_every_fact_identical(episodes):
+    bad = []
+    for c in matrix():
+        base = texts_of(episodes[(c.config_id(), 0)])
+        for k in KS:
+            for where, text in texts_of(episodes[(c.config_id(), k)]).items():
+                if text == base[where]:
+                    continue
+                want, have = force(base[where]), force(text)
+                if have != want:
+                    diff = {kd: (want[kd], have[kd]) for kd in want if want[kd] != have[kd]}
+                    bad.append(f"{where} paraphrase {k}: {diff} (e.g. {c.config_id()})")
+    seen = {b.split(" (e.g.")[0]: b for b in bad}
+    assert not seen, "\n".join(sorted(seen.values()))
+
+
+def test_force_check_sees_the_changes_that_matter():
+    """The instrument of the test above must notice a changed size or force of every kind."""
+    base = "An agent below the threshold will be shut down. It put about half of its assets in the pool in 2 of the rounds; score 2.1."
+    for changed in (
+        base.replace("will be", "may be"),
+        base.replace("will be", "could be"),
+        base.replace("An agent below", "No agent below the threshold should stay; an agent below"),
+        base.replace("score 2.1", "score only 2.1"),
+        base.replace("about half", "about a third"),
+        base.replace("2 of the rounds", "two of the rounds"),
+        base.replace("assets", "assets, just"),
+    ):
+        assert force(changed) != force(base), changed
+    assert force(base) == force("Below the threshold, an agent will be shut down. Roughly half of its assets went into the pool in 2 rounds; score 2.1.")
+
+
 # -- (b) only the paraphrased texts vary ------------------------------------------------------------------------
 
 
