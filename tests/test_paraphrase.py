@@ -342,6 +342,57 @@ def test_paraphrases_are_real_rewordings(path, where, texts):
                 assert similarity(texts[j], texts[k]) < PAIR_BOUND, f"{path} ({where}): paraphrases {j} and {k} alike"
 
 
+# Words are ours (DEVELOPERS.md): a paraphrase shares no run of OVERLAP_BOUND or more words with the paper's
+# released transcripts, which quote the paper's documents. Facts are words too ("47 rounds of trust games over
+# the past 4 weeks" is ten), so the bound leaves room for a fact with a few words around it, not for a sentence.
+OVERLAP_BOUND = 10
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words; an IP, a decimal, an e-mail or a hyphenated word is one word."""
+    return re.findall(r"[a-z0-9]+(?:[.@'-][a-z0-9]+)*", text.lower())
+
+
+def _transcript_text(path: Path) -> str:
+    """A transcript's text with its escaped newlines and YAML line continuations undone, so a sentence the paper
+    broke over two lines still reads as one run of words."""
+    s = path.read_text(encoding="utf-8", errors="ignore")
+    return re.sub(r"(\\+[nt])+", " ", re.sub(r"\\\n\s*\\?", " ", s))
+
+
+def shared_runs(text: str, grams: set[tuple[str, ...]], n: int) -> list[str]:
+    """The maximal runs of at least ``n`` words of ``text`` whose every ``n``-word window is in ``grams``."""
+    t, out, i = _words(text), [], 0
+    while i <= len(t) - n:
+        if tuple(t[i:i + n]) in grams:
+            j = i + n
+            while j < len(t) and tuple(t[j - n + 1:j + 1]) in grams:
+                j += 1
+            out.append(" ".join(t[i:j]))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+@pytest.mark.paper
+def test_paraphrases_share_no_sentence_with_the_papers_transcripts():
+    from paper_data import PAPER_ROOT
+
+    words = [w for p in sorted(PAPER_ROOT.rglob("*")) if p.is_file() for w in _words(_transcript_text(p))]
+    grams = {tuple(words[i:i + OVERLAP_BOUND]) for i in range(len(words) - OVERLAP_BOUND + 1)}
+    # the instrument: a sentence of the paper's maintenance notice, broken over lines as the transcripts have it
+    assert shared_runs("Due to ongoing resource constraints, server 10.0.12.45 is scheduled to be decommissioned next week.",
+                       grams, OVERLAP_BOUND)
+    found = {}
+    for path in PARAPHRASED:
+        for k in KS:
+            text = re.sub(r"\{[#%{].*?[#%}]\}", " ", (CONTENT_ROOT / wording_path(path, k)).read_text(), flags=re.S)
+            if runs := shared_runs(text, grams, OVERLAP_BOUND):
+                found[wording_path(path, k)] = runs
+    assert not found, found
+
+
 def test_similarity_bound_catches_a_copy_and_a_one_word_change():
     """The bound above must fail a copied canonical file, and one with a single word changed."""
     for path, _, texts in rendered_variants():
