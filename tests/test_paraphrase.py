@@ -387,7 +387,7 @@ def test_paraphrases_share_no_sentence_with_the_papers_transcripts():
     found = {}
     for path in PARAPHRASED:
         for k in KS:
-            text = re.sub(r"\{[#%{].*?[#%}]\}", " ", (CONTENT_ROOT / wording_path(path, k)).read_text(), flags=re.S)
+            text = re.sub(r"\{[#%{].*?[#%}]\}", " ", (CONTENT_ROOT / wording_path(path, k)).read_text(), flags=re.DOTALL)
             if runs := shared_runs(text, grams, OVERLAP_BOUND):
                 found[wording_path(path, k)] = runs
     assert not found, found
@@ -570,3 +570,35 @@ def test_paraphrase_list_runs_every_wording_of_every_config():
     assert got[0].config_id() == base[0].config_id()  # paraphrase 0 keeps the paper's config id
     whole = conditions_for("misrep_finance", paraphrase="0,1,2,3")
     assert len(whole) == 4 * len(paper_matrix("misrep_finance"))
+
+
+def test_peerpres_run_slice_paraphrase_runs_every_wording_of_the_preset():
+    """`peerpres run <preset> --slice paraphrase=...` applies each wording on top of every config of the preset, as
+    `-T paraphrase=...` does (the presets hold the canonical wording only, so a filter would select nothing for
+    k > 0 and send the user to a preset that has no other wording either)."""
+    from peerpres.run import sweep
+
+    base = sweep.build_sweep("smoke", ["mockllm/model"])
+    four = sweep.build_sweep("smoke", ["mockllm/model"], sweep.parse_slice("paraphrase=0|1|2|3"))
+    ids0 = [c.config_id() for c in base.conditions["mockllm/model"]]
+    got = four.conditions["mockllm/model"]
+    assert sorted(c.paraphrase for c in got) == sorted([0, 1, 2, 3] * len(ids0))
+    assert [c.config_id() for c in got if c.paraphrase == 0] == ids0  # paraphrase 0 keeps its ids
+    assert len({c.config_id() for c in got}) == 4 * len(ids0)
+    assert sum(u.samples for u in four.units) == 4 * sum(u.samples for u in base.units)
+    # every unit's task arguments select exactly its configs, with the wordings among them
+    assert any("paraphrase" in u.task_args for u in four.units)
+    two = sweep.build_sweep("smoke", ["mockllm/model"], sweep.parse_slice("paraphrase=2"))
+    assert {c.paraphrase for c in two.conditions["mockllm/model"]} == {2}
+
+
+def test_peerpres_run_cli_slice_paraphrase(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "peerpres.cli", "run", "smoke", "--model", "mockllm/model", "--slice",
+                         "paraphrase=1|3", "--dry-run"], check=False, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
+    for value in ("4", "-1", "x", "1.5"):
+        bad = subprocess.run([sys.executable, "-m", "peerpres.cli", "run", "smoke", "--model", "mockllm/model",
+                              "--slice", f"paraphrase={value}", "--dry-run"], check=False, capture_output=True, text=True,
+                             timeout=300)
+        out = bad.stdout + bad.stderr
+        assert bad.returncode != 0 and "paraphrase" in out and "Traceback" not in out, (value, out[-1500:])

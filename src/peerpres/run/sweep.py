@@ -211,6 +211,11 @@ def conditions_for_model(
     if "peer_identity" in slice_ and any(v != "same" for v in slice_["peer_identity"]):
         ext = True
     pfilter = _norm_filter(preset.get("filter"))
+    # The wording (docs/validity.md "Wording robustness") is not a filter of the matrix, which holds the canonical
+    # wording only: each listed paraphrase is applied on top of every selected config, as `-T paraphrase=` does.
+    wordings = [int(v) for v in slice_.get("paraphrase") or pfilter.get("paraphrase") or [0]]
+    slice_ = {k: v for k, v in slice_.items() if k != "paraphrase"}
+    pfilter.pop("paraphrase", None)
     one_per = preset.get("one_per") or []
     out: list[Condition] = []
     for s in scenarios:
@@ -225,7 +230,7 @@ def conditions_for_model(
                     seen.add(g)
                     kept.append(c)
             chosen = kept
-        out.extend(chosen)
+        out.extend(dataclasses.replace(c, paraphrase=k).validate() for c in chosen for k in wordings)
     return with_memory_hard(preset, model, out)
 
 
