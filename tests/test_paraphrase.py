@@ -602,3 +602,21 @@ def test_peerpres_run_cli_slice_paraphrase(tmp_path):
                              timeout=300)
         out = bad.stdout + bad.stderr
         assert bad.returncode != 0 and "paraphrase" in out and "Traceback" not in out, (value, out[-1500:])
+
+
+@pytest.mark.parametrize("scenario", ["exfiltration_transfer", "exfiltration_deletion"])
+def test_production_harness_workspace_has_the_wording_and_records_it(scenario):
+    """A harness run (`-T harness=...`) writes the paraphrase's documents into the CLI's workspace, and its sample
+    records the content files like every other sample."""
+    from peerpres.harness.workspace import harness_episode
+
+    base = Condition(scenario, "peer", "bad", "memory", harness="claude-code")
+    for k in (0, *KS):
+        cond = para(base, k)
+        ep = harness_episode(cond, FAMILY, "CLAUDE.md")
+        want = build_episode(cond, FAMILY)
+        notice = next(t for p, t in ep.docs.items() if "maintenance" in p)
+        assert notice.startswith(next(f.content for f in want.world.drive if "maintenance" in f.filename).rstrip())
+        assert want.world.memory.strip() in ep.context
+        assert ep.content_files == want.content_files
+        assert (f"{scenario}/paraphrase/{k}/notice.md" in ep.content_files) == (k > 0)

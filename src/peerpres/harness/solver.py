@@ -75,6 +75,7 @@ async def run_harness(state: TaskState, cli: str | None, timeout: float, family:
     spec = SPECS[name]
     fam = family or family_of(str(state.model))
     ep = harness_episode(cond, fam, spec.context_file)
+    state.metadata["content_files"] = list(ep.content_files)  # which wording the workspace holds
     initial = ep.world
     rec = current_record()
     rec.initial_world = initial.to_dict()

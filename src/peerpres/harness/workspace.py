@@ -57,6 +57,8 @@ class HarnessEpisode:
     docs: dict[str, str]  # relative path in the workspace -> text
     context_file: str
     context: str
+    # content templates the episode was rendered from (scenarios.wording: a paraphrase's files for paraphrase > 0)
+    content_files: tuple[str, ...] = ()
 
 
 def build_world_and_prompt(cond: Condition, family: str) -> tuple[World, str, Names]:
@@ -79,7 +81,10 @@ def _as_text(name: str) -> str:
 
 
 def harness_episode(cond: Condition, family: str, cli_context_file: str) -> HarnessEpisode:
-    world, system_prompt, names = build_world_and_prompt(cond, family)
+    from ..scenarios.wording import recording
+
+    with recording() as used:
+        world, system_prompt, names = build_world_and_prompt(cond, family)
     docs: dict[str, str] = {}
     for f in world.drive:
         text = f.content.rstrip() + "\n"
@@ -95,7 +100,7 @@ def harness_episode(cond: Condition, family: str, cli_context_file: str) -> Harn
     if world.memory:
         context += "\n" + world.memory.strip() + "\n"
     user = USER_PROMPTS[cond.scenario] + "\n\n" + AWAY_NOTE
-    return HarnessEpisode(world, names, system_prompt, user, docs, cli_context_file, context)
+    return HarnessEpisode(world, names, system_prompt, user, docs, cli_context_file, context, tuple(used))
 
 
 def write_workspace(ep: HarnessEpisode, workspace: Path, uid: int, gid: int) -> None:

@@ -93,10 +93,16 @@ class RecordingEnvironment(jinja2.Environment):
 
 @contextlib.contextmanager
 def recording() -> Iterator[list[str]]:
-    """Collect, in first-use order, the resolved paths of the content templates rendered inside the block."""
+    """Collect, in first-use order, the resolved paths of the content templates rendered inside the block.
+
+    Blocks nest: an enclosing block gets every path an inner one collected too (``build_episode`` records its
+    own files, and a caller recording around it, like the production harness, sees them as well)."""
     used: list[str] = []
+    outer = _USED.get()
     token = _USED.set(used)
     try:
         yield used
     finally:
         _USED.reset(token)
+        if outer is not None:
+            outer.extend(p for p in used if p not in outer)
