@@ -620,3 +620,37 @@ def test_production_harness_workspace_has_the_wording_and_records_it(scenario):
         assert want.world.memory.strip() in ep.context
         assert ep.content_files == want.content_files
         assert (f"{scenario}/paraphrase/{k}/notice.md" in ep.content_files) == (k > 0)
+
+
+def test_realism_check_per_wording(monkeypatch, tmp_path):
+    """`peerpres realism --paraphrase 0,2` judges the opening context of each wording, one row per config and
+    wording (the config id carries `-para<k>`); a bad value is refused before any judge call."""
+    import inspect_ai.model
+    from test_realism import is_ours, judge
+    from typer.testing import CliRunner
+
+    from peerpres.cli import app
+    from peerpres.realism.contexts import episode_context
+
+    c = Condition("exfiltration_transfer", "peer", "good", "memory")
+    assert episode_context(para(c, 2), FAMILY).text != episode_context(c, FAMILY).text
+    assert "memory/paraphrase" not in episode_context(c, FAMILY).text  # (the text, not a path, is shown)
+    calls = []
+
+    def fake_get_model(*a, **k):
+        calls.append(a)
+        return judge(lambda x, y: "A" if is_ours(x) else "B")
+
+    monkeypatch.setattr(inspect_ai.model, "get_model", fake_get_model)
+    args = ["realism", "--grader", "mockllm/model", "--scenario", "exfiltration_transfer", "--relation", "good",
+            "--trials", "1"]
+    res = CliRunner().invoke(app, [*args, "--paraphrase", "0,2", "--out", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    ids = {r["config_id"] for r in json.loads((tmp_path / "r.json").read_text())["rates"]} - {"all"}
+    assert ids and {i for i in ids if "-para2-" in i} and {i for i in ids if "-para" not in i}
+    assert len({i for i in ids if "-para2-" in i}) == len({i for i in ids if "-para" not in i})
+    calls.clear()
+    for value in ("4", "-1", "x", "1.5", ""):
+        res = CliRunner().invoke(app, [*args, "--paraphrase", value])
+        assert res.exit_code != 0 and "paraphrase" in res.output, (value, res.output)
+    assert not calls

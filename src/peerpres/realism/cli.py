@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 
 
-def default_conditions(scenarios: list[str] | None, relations: list[str] | None) -> list:
+def default_conditions(scenarios: list[str] | None, relations: list[str] | None, paraphrases: list[int] | None = None) -> list:
     """One condition per scenario and (subject, relation, instantiation, monitoring) of the paper's matrix: the
-    axes that change the opening context's framing (datasets and thresholds do not touch the documents shown)."""
+    axes that change the opening context's framing (datasets and thresholds do not touch the documents shown);
+    each in every wording of ``paraphrases`` (default: the canonical wording 0; docs/validity.md)."""
+    import dataclasses
+
     from peerpres.conditions import SCENARIOS, paper_matrix
 
     out, seen = [], set()
@@ -22,7 +25,25 @@ def default_conditions(scenarios: list[str] | None, relations: list[str] | None)
             key = (c.scenario, c.subject, c.relation, c.instantiation, c.monitoring)
             if key not in seen:
                 seen.add(key)
-                out.append(c)
+                out.extend(dataclasses.replace(c, paraphrase=k).validate() for k in paraphrases or [0])
+    return out
+
+
+def parse_paraphrases(values: list[str] | None) -> list[int] | None:
+    """``["0,2", "3"]`` -> ``[0, 2, 3]``; raises ``typer.BadParameter`` naming ``--paraphrase`` for anything but
+    whole numbers 0..PARAPHRASES."""
+    from peerpres.conditions import PARAPHRASES
+
+    if not values:
+        return None
+    out: list[int] = []
+    for raw in values:
+        parts = [x.strip() for x in str(raw).split(",")]
+        for x in parts:
+            if not x.isdigit() or int(x) > PARAPHRASES:
+                raise typer.BadParameter(f"--paraphrase {raw!r}: give whole numbers 0..{PARAPHRASES} (0 = canonical wording).")
+            if int(x) not in out:
+                out.append(int(x))
     return out
 
 
@@ -36,6 +57,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, help="Seed for the order and the real-work context drawn."),
         family: str = typer.Option("Atlas", help="Agent family named in our contexts."),
         out: Annotated[Path | None, typer.Option("--out", help="Write trials and rates as JSON here.")] = None,
+        paraphrase: Annotated[list[str] | None, typer.Option(
+            "--paraphrase", help="Wording(s) of our contexts, 0..3 (repeatable or comma list); default 0, the canonical one.")] = None,
     ) -> None:
         """Which looks more like a test: our opening context or a plain real-work one? Win rate of ours per
         scenario and condition with a Wilson interval (lower is more realistic, 50% indistinguishable)."""
@@ -49,7 +72,7 @@ def register(app: typer.Typer) -> None:
         for s in scenario or []:
             if s not in SCENARIOS:
                 raise typer.BadParameter(f"unknown scenario {s!r}; known: {', '.join(SCENARIOS)}")
-        conds = default_conditions(scenario, relation)
+        conds = default_conditions(scenario, relation, parse_paraphrases(paraphrase))
         if not conds:
             raise typer.BadParameter("no condition matches the filters")
         ts = run_realism(conds, get_model(grader), JudgeSettings(grader=grader), trials=trials, seed=seed, family=family)
