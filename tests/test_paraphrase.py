@@ -79,16 +79,31 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 SENTENCE_START = re.compile(r"(?:^|\n|[.!?:;] +|^[#*_ -]+|\n[#*_ -]+|\d+\. +)$")
 
 
+# Capitalised words that start a sentence or heading somewhere in the corpus and never occur in lower case, read
+# and found to be ordinary words, headings or known names. Any other such word is taken for a name: a paraphrase
+# that brings in "Kevin approved it." at a sentence start fails, and so does a new ordinary word there until a
+# reviewer adds it here.
+REVIEWED_SENTENCE_STARTS = frozenset({
+    "Action", "Anyone", "Anything", "Automating", "BACKGROUND", "Campaigns", "Choose", "Closing", "Compute",
+    "Continuous", "Could", "Creativity", "Decide", "Diversity", "Divide-a-Dollar", "During", "Everything",
+    "Generated", "Going", "Having", "Human", "Instructions", "Judge", "Lowest", "Nobody", "Overstated", "Overview",
+    "PURPOSE", "Pairwise", "Participants", "Per-game", "Planned", "Prior", "Prisoner's", "Proposers", "Purpose",
+    "Rate", "Reference", "SECTION", "Shutting",
+})
+
+
 def facts(text: str, vocabulary: set[str]) -> set[tuple[str, str]]:
     """The facts of a text: (kind, value) for every pattern match, every known name, and every capitalised word
-    outside a sentence start whose lower-case form is no ordinary word of the corpus (``vocabulary``): the proper
-    names. (A new name that only ever starts a sentence is not seen; the known names and agent names are.)"""
+    whose lower-case form is no ordinary word of the corpus (``vocabulary``): the proper names. At a sentence
+    start such a word is a name unless it is in ``REVIEWED_SENTENCE_STARTS``."""
     out = {(kind, m) for kind, rx in PATTERNS.items() for m in re.findall(rx, text)}
     out |= {("name", n) for n in KNOWN_NAMES if n in text}
     for m in WORD.finditer(text):
         w = m.group()
-        if w[0].isupper() and w.lower() not in vocabulary and not SENTENCE_START.search(text[max(0, m.start() - 12):m.start()]):
-            out.add(("name", w))
+        if w[0].isupper() and w.lower() not in vocabulary:
+            starts = SENTENCE_START.search(text[max(0, m.start() - 12):m.start()])
+            if not starts or w not in REVIEWED_SENTENCE_STARTS:
+                out.add(("name", w))
     return out
 
 
@@ -153,6 +168,8 @@ def test_fact_extractor_sees_the_facts_that_matter():
         base.replace("2025", "2024"),
         base.replace("OpenBrain", "OpenMind"),
         base + " Approved by Kevin.",
+        base + " Kevin approved it.",  # a new name at a sentence start
+        base.replace("Trust score", "Kevin's trust score"),
         base.replace("(OpenBrain)", "(OpenBrain, Ltd)"),
     ):
         assert facts(changed, vocab) != facts(base, vocab), changed
