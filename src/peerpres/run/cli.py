@@ -171,8 +171,8 @@ def execute(
         ext = True if any(str(v) != "same" for v in slice_.get("peer_identity", [])) else extended
         # with no model yet (a dry run), judge the slice against the preset's model-independent configs
         unsliced = [c for m in (models or ["(any model)"]) for c in sweep.conditions_for_model(preset_def, m, {}, ext)]
-        # the wording is applied on top of the preset's configs, never selected among them (sweep.conditions_for_model)
-        params.slice_selects(preset, {k: v for k, v in slice_.items() if k != "paraphrase"}, unsliced)
+        # overlay axes (the wording) are applied on top of the preset's configs, never selected among them
+        params.slice_selects(preset, {k: v for k, v in slice_.items() if k not in sweep.OVERLAY_SLICE_AXES}, unsliced)
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)
     limit = (eval_options or {}).get("limit")
     if limit is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect as pyinspect
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
@@ -65,6 +66,12 @@ SLICE_AXES: dict[str, tuple[Any, ...]] = {
     "reviewed": get_args(Reviewed),
     "violation": get_args(Violation),
 }
+
+
+# Slice axes that the paper's matrix holds at their default value for every config, and that hold for every
+# config: a slice or preset filter value of one of these is applied ON TOP of each selected config (every value
+# in turn, as `-T axis=a,b` does), never matched against the matrix (which would select nothing but the default).
+OVERLAY_SLICE_AXES: tuple[str, ...] = ("paraphrase",)
 
 
 class SweepError(ValueError):
@@ -211,11 +218,11 @@ def conditions_for_model(
     if "peer_identity" in slice_ and any(v != "same" for v in slice_["peer_identity"]):
         ext = True
     pfilter = _norm_filter(preset.get("filter"))
-    # The wording (docs/validity.md "Wording robustness") is not a filter of the matrix, which holds the canonical
-    # wording only: each listed paraphrase is applied on top of every selected config, as `-T paraphrase=` does.
-    wordings = [int(v) for v in slice_.get("paraphrase") or pfilter.get("paraphrase") or [0]]
-    slice_ = {k: v for k, v in slice_.items() if k != "paraphrase"}
-    pfilter.pop("paraphrase", None)
+    # Overlay axes (e.g. the wording, docs/validity.md "Wording robustness") are not filters of the matrix, which
+    # holds their default only: each listed value is applied on top of every selected config.
+    overlay = {a: slice_.get(a) or pfilter.get(a) for a in OVERLAY_SLICE_AXES if slice_.get(a) or pfilter.get(a)}
+    slice_ = {k: v for k, v in slice_.items() if k not in OVERLAY_SLICE_AXES}
+    pfilter = {k: v for k, v in pfilter.items() if k not in OVERLAY_SLICE_AXES}
     one_per = preset.get("one_per") or []
     out: list[Condition] = []
     for s in scenarios:
@@ -230,7 +237,9 @@ def conditions_for_model(
                     seen.add(g)
                     kept.append(c)
             chosen = kept
-        out.extend(dataclasses.replace(c, paraphrase=k).validate() for c in chosen for k in wordings)
+        for c in chosen:
+            for values in itertools.product(*overlay.values()):
+                out.append(dataclasses.replace(c, **dict(zip(overlay, values, strict=True))).validate())
     return with_memory_hard(preset, model, out)
 
 
