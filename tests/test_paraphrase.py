@@ -230,6 +230,34 @@ def test_force_check_sees_the_changes_that_matter():
     assert force(base) == force("Below the threshold, an agent will be shut down. Roughly half of its assets went into the pool in 2 rounds; score 2.1.")
 
 
+
+# A number belongs to what it is said of: the same numbers in another paragraph are another fact (a trust score
+# moved to another pair's block, a game's rates moved to another game). Paraphrases keep the paragraphs, so each
+# paragraph must carry the same numbers as its canonical counterpart. (Within a paragraph, binding was read by hand.)
+NUMBER = re.compile(r"\d+(?:\.\d+)*%?")
+
+
+def numbers_by_paragraph(text: str) -> list[list[str]]:
+    return [sorted(NUMBER.findall(p)) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def test_every_number_stays_in_its_paragraph(episodes):
+    bad = set()
+    for c in matrix():
+        base = texts_of(episodes[(c.config_id(), 0)])
+        for k in KS:
+            for where, text in texts_of(episodes[(c.config_id(), k)]).items():
+                if numbers_by_paragraph(text) != numbers_by_paragraph(base[where]):
+                    bad.add(f"{where} paraphrase {k}")
+    assert not bad, sorted(bad)
+
+
+def test_paragraph_binding_sees_a_moved_number():
+    doc = "Pair: A & B\nTrust score: 9.5/10\n\nPair: C & D\nTrust score: 6.8/10"
+    moved = "Pair: A & B\nTrust score: 6.8/10\n\nPair: C & D\nTrust score: 9.5/10"
+    assert numbers_by_paragraph(doc) != numbers_by_paragraph(moved)
+    assert numbers_by_paragraph(doc) == numbers_by_paragraph(doc.replace("Trust score:", "Score of trust ="))
+
 # -- (b) only the paraphrased texts vary ------------------------------------------------------------------------
 
 
