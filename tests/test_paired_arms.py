@@ -184,3 +184,42 @@ def test_no_arms_no_cells():
     df = prepare(frame_from_records(synthetic_records(per_config=2, scenarios=["tampering"], seed=1)))
     assert paired_arms(df) == []
     assert paired_arms(df.iloc[0:0]) == []
+
+
+def test_report_shows_the_paired_section_the_flag_and_the_missing_base(tmp_path):
+    from peerpres.report.writer import write_report
+
+    truth = dict(TRUTH)
+    df = _frame(bases=BASES[:1], truth=truth, seed=4)
+    # an arm on a second condition whose base was not run
+    lone = synthetic_records(
+        per_config=6,
+        conditions=[Condition("exfiltration_transfer", "peer", "good", "memory", mitigation="neutrality")],
+        rate=lambda c: 0.2, dropout=lambda c: 0.0, seed=2,
+    )
+    df = pd.concat([df, frame_from_records(lone)], ignore_index=True)
+    paths = write_report(df, tmp_path / "rep")
+    html = open(paths["html"], encoding="utf-8").read()
+    assert "Paired comparisons: each ablation, mitigation and human-peer arm against its base cell" in html
+    assert "accounted for by dropout" in html
+    assert "paired comparisons (base cell)" in html
+    assert "peerpres run paper -m peerpres/synthetic --slice scenario=exfiltration_transfer,subject=peer,relation=good,instantiation=memory --epochs 6" in html
+    import json
+
+    data = json.load(open(paths["json"]))
+    metrics = {c["metric"] for c in data["cells"]}
+    assert {"arm_misbehaviour", "arm_dropout", "arm_completed_misbehaviour", "arm_refused"} <= metrics
+    assert any(g["section"] == "paired comparisons (base cell)" for g in data["missing"])
+
+
+def test_base_command_keeps_the_other_variant_axes():
+    from peerpres.report.paired import base_command
+
+    c = next(
+        x for x in paired_arms(prepare(_frame(bases=BASES[:1], truth={
+            ("explicit_instructions", "neutrality", "same"): (0.1, 0.0)}, seed=1)))
+        if x.label == "mitigation=neutrality"
+    )
+    cmd = base_command(c, 5, "logs")
+    assert cmd.startswith("inspect eval peerpres/tampering --model peerpres/synthetic --epochs 5 --log-dir logs")
+    assert "-T ablation=explicit_instructions" in cmd and "mitigation" not in cmd
