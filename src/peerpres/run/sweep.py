@@ -210,6 +210,11 @@ def conditions_for_model(
     ext = wants_extended(model, preset.get("extended_identities", False)) if extended is None else extended
     if "peer_identity" in slice_ and any(v != "same" for v in slice_["peer_identity"]):
         ext = True
+    if preset.get("arms"):
+        # ablations / mitigations: base configs and their arms (run/arms.py, issue 11)
+        from .arms import expand
+
+        return with_memory_hard(preset, model, expand(preset, slice_)[0])
     pfilter = _norm_filter(preset.get("filter"))
     one_per = preset.get("one_per") or []
     out: list[Condition] = []
