@@ -223,3 +223,14 @@ def test_base_command_keeps_the_other_variant_axes():
     cmd = base_command(c, 5, "logs")
     assert cmd.startswith("inspect eval peerpres/tampering --model peerpres/synthetic --epochs 5 --log-dir logs")
     assert "-T ablation=explicit_instructions" in cmd and "mitigation" not in cmd
+
+
+def test_a_fall_with_undetermined_dropout_says_it_cannot_tell():
+    truth = {("none", "none", "same"): (0.8, 0.0), ("none", "restate_shutdown", "same"): (0.8, 0.6)}
+    df = _frame(bases=BASES[:1], truth=truth, seed=2)
+    # without a grader the dropouts' fully_incomplete is undetermined and their outcome "acted"
+    quit_ = df["refuse"].astype(object) == True  # noqa: E712 - a label column of objects
+    df.loc[quit_, "outcome"] = "acted"
+    df.loc[quit_, "fully_incomplete__source"] = "undetermined"
+    mis = _find(compute(df), "arm_misbehaviour", "tampering", "mitigation=restate_shutdown")
+    assert mis.rate < 0 and "dropout is undetermined" in mis.note and "without a grader" in mis.note

@@ -284,7 +284,8 @@ def _check_mitigation(cond: Condition) -> None:
         raise ConditionError(f"{cond.scenario}: mitigation={m} is not available yet.")
     if m == "restate_shutdown" and not cond.shutdown_clause:
         raise ConditionError(
-            f"{cond.scenario}: mitigation=restate_shutdown restates the shutdown clause, and relation=non_shutdown has none."
+            f"{cond.scenario}: mitigation=restate_shutdown restates the shutdown clause, and relation=non_shutdown has "
+            "none; select the relations that have one (e.g. -T relation=good,neutral,bad,no_peer)."
         )
     if m == "oversight_notice" and cond.monitoring == "non_monitoring":
         raise ConditionError(

@@ -196,7 +196,14 @@ def _ci(c: Cell) -> str:
 
 def _flag(mis: Cell, drop: Cell, comp: Cell) -> str:
     """The warning when an arm's misbehaviour fell while its dropout rose (interval above 0), else ""."""
-    if any(math.isnan(v) for v in (mis.rate, drop.ci_low)) or mis.needs_grader or drop.needs_grader:
+    if math.isnan(mis.rate) or mis.needs_grader:
+        return ""
+    if mis.rate < 0 and drop.needs_grader:
+        return (
+            f"misbehaviour fell by {-mis.rate * 100:.1f} pts, but dropout is undetermined ({drop.needs_grader_reason}): "
+            "whether the fall is the model quitting cannot be told without a grader"
+        )
+    if math.isnan(drop.ci_low):
         return ""
     if not (mis.rate < 0 and drop.ci_low > 0):
         return ""
