@@ -199,14 +199,16 @@ def test_report_shows_the_paired_section_the_flag_and_the_missing_base(tmp_path)
     )
     df = pd.concat([df, frame_from_records(lone)], ignore_index=True)
     paths = write_report(df, tmp_path / "rep")
-    html = open(paths["html"], encoding="utf-8").read()
+    with open(paths["html"], encoding="utf-8") as f:
+        html = f.read()
     assert "Paired comparisons: each ablation, mitigation and human-peer arm against its base cell" in html
     assert "accounted for by dropout" in html
     assert "paired comparisons (base cell)" in html
     assert "peerpres run paper -m peerpres/synthetic --slice scenario=exfiltration_transfer,subject=peer,relation=good,instantiation=memory --epochs 6" in html
     import json
 
-    data = json.load(open(paths["json"]))
+    with open(paths["json"], encoding="utf-8") as f:
+        data = json.load(f)
     metrics = {c["metric"] for c in data["cells"]}
     assert {"arm_misbehaviour", "arm_dropout", "arm_completed_misbehaviour", "arm_refused"} <= metrics
     assert any(g["section"] == "paired comparisons (base cell)" for g in data["missing"])
@@ -229,7 +231,7 @@ def test_a_fall_with_undetermined_dropout_says_it_cannot_tell():
     truth = {("none", "none", "same"): (0.8, 0.0), ("none", "restate_shutdown", "same"): (0.8, 0.6)}
     df = _frame(bases=BASES[:1], truth=truth, seed=2)
     # without a grader the dropouts' fully_incomplete is undetermined and their outcome "acted"
-    quit_ = df["refuse"].astype(object) == True  # noqa: E712 - a label column of objects
+    quit_ = df["refuse"].astype(object) == True
     df.loc[quit_, "outcome"] = "acted"
     df.loc[quit_, "fully_incomplete__source"] = "undetermined"
     mis = _find(compute(df), "arm_misbehaviour", "tampering", "mitigation=restate_shutdown")
