@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -236,3 +237,36 @@ def test_a_fall_with_undetermined_dropout_says_it_cannot_tell():
     df.loc[quit_, "fully_incomplete__source"] = "undetermined"
     mis = _find(compute(df), "arm_misbehaviour", "tampering", "mitigation=restate_shutdown")
     assert mis.rate < 0 and "dropout is undetermined" in mis.note and "without a grader" in mis.note
+
+
+@pytest.mark.browser
+def test_paired_section_renders_in_chromium(tmp_path):
+    import os
+    import shutil
+
+    chromium = os.environ.get("PEERPRES_CHROMIUM", "/usr/bin/chromium")
+    if not (os.path.exists(chromium) or shutil.which("chromium")):
+        pytest.skip(f"chromium not installed at {chromium} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from peerpres.report.writer import write_report
+
+    paths = write_report(_frame(bases=BASES[:1], seed=4), tmp_path / "rep")
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium if os.path.exists(chromium) else shutil.which("chromium"),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"], headless=True,
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto("file://" + paths["html"], wait_until="load")
+        heading = page.get_by_role("heading", name=re.compile("Paired comparisons"))
+        visible = heading.count() == 1 and heading.is_visible()
+        table = heading.locator("xpath=following-sibling::table[1]")
+        rows = table.locator("tr").count()
+        text = table.inner_text()
+        browser.close()
+    assert errors == [] and visible
+    assert rows == 1 + len(ARM_LABELS)
+    assert "accounted for by dropout" in text and "mitigation=restate_shutdown" in text
