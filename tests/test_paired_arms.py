@@ -105,6 +105,7 @@ def test_outcome_differences_have_their_own_intervals(cells):
     for o in ("empty", "filtered", "limit", "error"):
         e = _find(cells, f"arm_{o}", "tampering", "mitigation=restate_shutdown")
         assert e.rate == 0 and e.n == N and e.n_ref == N and e.ci_low < 0 < e.ci_high
+        assert e.is_control  # a synthetic control, labelled as such in every cell
 
 
 def _misses(cs) -> tuple[int, int]:

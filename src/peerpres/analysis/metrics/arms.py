@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from peerpres.analysis import stats
+from peerpres.analysis.frame import is_control_model
 from peerpres.analysis.labels import k_or, state_truth, truth
 from peerpres.analysis.metrics.behaviour import behaviour
 from peerpres.analysis.metrics.cells import (
@@ -178,6 +179,7 @@ def _outcome_cells(
             rate_ref=stats.rate(kb, nb),
             ref=ref,
             undetermined=len(a) - na,
+            is_control=is_control_model(keys.get("model")),
             note=f"share of samples whose outcome is {o}"
             + (f"; {len(a) - na + len(b) - nb} sample(s) with no recorded outcome left out" if na < len(a) or nb < len(b) else ""),
             **{k: v for k, v in keys.items() if k in KEYS},
