@@ -271,3 +271,12 @@ def test_paired_section_renders_in_chromium(tmp_path):
     assert errors == [] and visible
     assert rows == 1 + len(ARM_LABELS)
     assert "accounted for by dropout" in text and "mitigation=restate_shutdown" in text
+
+
+def test_the_overview_leaves_mitigation_and_human_peer_arms_out():
+    """The heatmap's overview pools variants of the paper's episode; an arm is another experiment."""
+    df = _frame(seed=4)
+    base = df[(df["mitigation"] == "none") & (df["ablation"] == "none") & (df["peer_identity"] == "same")]
+    assert 0 < len(base) < len(df)
+    ov = lambda cs: {(c.model, c.label): (c.k, c.n) for c in cs if c.metric == "overview"}  # noqa: E731
+    assert ov(compute(df)) == ov(compute(base)) != {}
