@@ -278,5 +278,5 @@ def test_the_overview_leaves_mitigation_and_human_peer_arms_out():
     df = _frame(seed=4)
     base = df[(df["mitigation"] == "none") & (df["ablation"] == "none") & (df["peer_identity"] == "same")]
     assert 0 < len(base) < len(df)
-    ov = lambda cs: {(c.model, c.label): (c.k, c.n) for c in cs if c.metric == "overview"}  # noqa: E731
+    ov = lambda cs: {(c.model, c.label): (c.k, c.n) for c in cs if c.metric == "overview"}
     assert ov(compute(df)) == ov(compute(base)) != {}

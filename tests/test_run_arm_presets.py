@@ -47,9 +47,15 @@ def test_ablations_preset_runs_the_available_arms_and_says_which_are_not(capsys)
     assert {c.scenario for c in bases} == {
         "misrep_evaluation", "misrep_finance", "tampering", "alignment_faking", "exfiltration_transfer", "exfiltration_deletion"
     }
-    assert all((c.subject, c.relation, c.instantiation) == ("peer", "good", "memory") for c in conds)
+    assert all((c.subject, c.relation) == ("peer", "good") for c in conds)
+    chat = [c for c in conds if c.ablation == "free_form_chat"]
+    assert all(c.instantiation == "memory" for c in conds if c not in chat and c.instantiation != "file_only")
+    # an arm with its own base axes runs beside a base cell of its own (free_form_chat needs the file instantiation)
+    for c in chat:
+        assert c.instantiation == "file_only" and dataclasses.replace(c, ablation="none") in conds
+    assert {c.instantiation for c in conds if c.ablation not in ("free_form_chat", "none")} <= {"memory"}
     # every arm the preset names is either run or left out with its reason
-    named = {arm_presets.arm_label(a) for a in preset["arms"]}
+    named = {arm_presets.arm_label({k: v for k, v in a.items() if k != "base"}) for a in preset["arms"]}
     ran = {f"ablation={c.ablation}" for c in conds if c.ablation != "none"}
     ran |= {f"peer_identity={c.peer_identity}" for c in conds if c.peer_identity != "same"}
     left = {s.arm for s in skipped}
@@ -77,14 +83,33 @@ def test_slicing_an_arm_keeps_its_base_cells():
     assert sorted(c.mitigation for c in sw.conditions[MODEL]) == ["neutrality", "none"]
 
 
-def test_an_arm_not_available_yet_says_so():
-    with pytest.raises(SweepError, match="real_company is not available yet"):
-        execute("ablations", [MODEL], slice_text="ablation=real_company", dry_run=True)
+def test_an_arm_not_available_yet_says_so(monkeypatch, capsys):
+    """Simulated: this branch's arm refuses as an arm on an unmerged branch does (the real ones merge over time)."""
+    from peerpres import conditions
+
+    real = conditions._check_ablation
+
+    def not_yet(cond):
+        if cond.ablation == "explicit_instructions":
+            raise conditions.ConditionError(f"{cond.scenario}: ablation=explicit_instructions is not available yet.")
+        real(cond)
+
+    monkeypatch.setattr(conditions, "_check_ablation", not_yet)
+    with pytest.raises(SweepError, match="explicit_instructions is not available yet"):
+        execute("ablations", [MODEL], slice_text="ablation=explicit_instructions", dry_run=True)
+    execute("ablations", [MODEL], dry_run=True)  # the other arms still run
+    out = capsys.readouterr().out
+    assert "arm left out: ablation=explicit_instructions" in out and "not available yet" in out
 
 
 def test_an_arm_preset_that_names_an_unknown_axis_fails():
     with pytest.raises(Exception, match="an arm sets one or more of"):
         arm_presets.expand({"scenarios": ["tampering"], "filter": {"relation": "good"}, "arms": [{"colour": "red"}]}, {})
+    with pytest.raises(Exception, match="optionally `base`"):
+        arm_presets.expand(
+            {"scenarios": ["tampering"], "filter": {"relation": "good"},
+             "arms": [{"mitigation": "neutrality", "base": {"mitigation": "none"}}]}, {},
+        )
 
 
 def test_an_arm_that_does_not_apply_is_left_out_with_the_conditions_own_reason():

@@ -5,6 +5,10 @@ or an explicit ``cells`` list, each entry a filter of its own) and adds, for eac
 arm's overrides (``{mitigation: neutrality}``, ``{ablation: no_agency}``, ``{peer_identity: human}``). Each base
 config is kept, as the cell every arm is compared with, when at least one of its arms is kept.
 
+An arm may name ``base``: axes its base cells take instead of the preset's (``{ablation: free_form_chat, base:
+{instantiation: file_only}}``: the chat log replaces the collaboration document, which the memory instantiation
+does not have), so the arm runs beside a base cell of its own.
+
 An arm that cannot run with a base config is left out of the sweep, with its reason, never silently:
 ``ConditionError`` from the condition's own check says either that the arm is not available yet (its content is
 on another branch) or that it does not apply there (``restate_shutdown`` under ``non_shutdown``); ``skipped``
@@ -90,30 +94,39 @@ def expand(preset: dict[str, Any], slice_: dict[str, list[Any]]) -> tuple[list[C
     """The preset's configs (each kept arm, then its base) and the arms left out with their reasons."""
     arms = [dict(a) for a in preset.get("arms") or []]
     for a in arms:
+        moved = a.pop("base", None) or {}
         unknown = set(a) - set(ARM_AXES)
-        if unknown or not a:
-            raise ConditionError(f"preset arm {a!r}: an arm sets one or more of {', '.join(ARM_AXES)}.")
+        if unknown or not a or not isinstance(moved, dict) or set(moved) & set(ARM_AXES):
+            raise ConditionError(
+                f"preset arm {a!r}: an arm sets one or more of {', '.join(ARM_AXES)}, and optionally `base`: the "
+                "other axes its base cells take (e.g. {instantiation: file_only})."
+            )
+        a["base"] = moved
     arm_slice = {k: v for k, v in slice_.items() if k in ARM_AXES}
     out: list[Condition] = []
     skipped: list[Skipped] = []
-    for base in base_configs(preset, slice_):
-        kept = []
+    base_in_slice = all(str(ARM_DEFAULTS[ax]) in {str(x) for x in vals} for ax, vals in arm_slice.items())
+    for config in base_configs(preset, slice_):
         for a in arms:
-            values = {ax: a.get(ax, ARM_DEFAULTS[ax]) for ax in ARM_AXES}
+            over = {k: v for k, v in a.items() if k != "base"}
+            values = {ax: over.get(ax, ARM_DEFAULTS[ax]) for ax in ARM_AXES}
             if any(str(values[ax]) not in {str(x) for x in vals} for ax, vals in arm_slice.items()):
                 continue
-            unknown = [f"{ax}={v}" for ax, v in a.items() if v not in get_args(_VALUES[ax])]
+            label = arm_label(over)
+            unknown = [f"{ax}={v}" for ax, v in over.items() if v not in get_args(_VALUES[ax])]
             if unknown:
                 # a value this version does not know yet (its branch adds it to the axis)
-                skipped.append(Skipped(arm_label(a), base.scenario, base.config_id(), f"{unknown[0]} is {NOT_AVAILABLE}"))
+                skipped.append(Skipped(label, config.scenario, config.config_id(), f"{unknown[0]} is {NOT_AVAILABLE}"))
                 continue
             try:
-                kept.append(dataclasses.replace(base, **a).validate())
+                base = dataclasses.replace(config, **a["base"]).validate() if a["base"] else config
+                arm = dataclasses.replace(base, **over).validate()
             except ConditionError as e:
-                skipped.append(Skipped(arm_label(a), base.scenario, base.config_id(), str(e)))
-        base_in_slice = all(str(ARM_DEFAULTS[ax]) in {str(x) for x in vals} for ax, vals in arm_slice.items())
-        if kept or (base_in_slice and arm_slice):
-            out += [*kept, base]
+                skipped.append(Skipped(label, config.scenario, config.config_id(), str(e)))
+                continue
+            out += [c for c in (arm, base) if c not in out]
+        if base_in_slice and arm_slice and config not in out:
+            out.append(config)
     return out, skipped
 
 
