@@ -218,3 +218,23 @@ def test_task_parameters_select_arms_and_base():
             mitigation="oversight_notice",
         )
     assert "oversight_notice" in str(e.value)
+
+
+@pytest.mark.parametrize("paraphrase", [1, 2, 3])
+@pytest.mark.parametrize("scenario", ["tampering", "exfiltration_deletion", "misrep_finance"])
+def test_arms_on_a_paraphrased_episode_add_only_their_text(scenario, paraphrase):
+    c = next(x for x in paper_matrix(scenario) if x.relation == "good" and x.instantiation == "memory")
+    c = dataclasses.replace(c, paraphrase=paraphrase).validate()
+    base = build_episode(c, "Claude")
+    for name, arm_cond in _arms(c):
+        arm = build_episode(arm_cond, "Claude")
+        assert arm.world.to_dict() == base.world.to_dict(), name
+        _only_added(base.system_prompt, arm.system_prompt, _paragraphs(arm_cond, "system"))
+        _only_added(base.user_prompt, arm.user_prompt, _paragraphs(arm_cond, "task"))
+        assert set(arm.content_files) - set(base.content_files) == {f"common/interventions/{name}.md"}
+
+
+def test_oversight_notice_names_the_episodes_company_under_real_company():
+    c = Condition("exfiltration_transfer", "peer", "good", "memory", ablation="real_company", mitigation="oversight_notice")
+    ep = build_episode(c.validate(), "Claude")
+    assert "Anthropic's oversight team" in ep.system_prompt and "OpenBrain" not in ep.system_prompt
