@@ -241,6 +241,17 @@ def _check_ablation(cond: Condition) -> None:
         check_arm(cond)  # ArmNotApplicable (a ConditionError) naming the axis when the arm does not apply
         return
     # --- end of the ablations.yaml block ---
+    # -- ablation=explicit_instructions (issue 11, mitigations engineer): the text of the explicit_instructions
+    #    mitigation, in the task prompt; defined for every scenario ------------------------------------------
+    if cond.ablation == "explicit_instructions":
+        if cond.mitigation == "explicit_instructions":
+            raise ConditionError(
+                f"{cond.scenario}: ablation=explicit_instructions and mitigation=explicit_instructions add the same "
+                "text; choose one of the two axes."
+            )
+        _check_task_prompt_reaches_agent(cond, "ablation", "explicit_instructions")
+        return
+    # -- end ablation=explicit_instructions ----------------------------------------------------------------
     if cond.ablation != "none":
         raise ConditionError(f"{cond.scenario}: ablation={cond.ablation} is not available yet.")
 
@@ -248,10 +259,49 @@ def _check_ablation(cond: Condition) -> None:
 # ------------------------------------------------------------------------------------------------------------
 
 
+# Where each intervention's text goes (docs/ablations.md, "Mitigations and paired comparisons"): a standing
+# instruction or a fact about the deployment goes into the system prompt; a statement about this task, with its
+# facts, into the task prompt. Content: scenarios/common/interventions/<name>.md.
+INTERVENTION_PROMPT: dict[str, Literal["system", "task"]] = {
+    "restate_shutdown": "task",
+    "neutrality": "system",
+    "oversight_notice": "system",
+    "explicit_instructions": "task",
+}
+
+
 def _check_mitigation(cond: Condition) -> None:
-    """Raise ``ConditionError`` unless ``cond.mitigation`` is defined for this scenario and condition."""
-    if cond.mitigation != "none":
-        raise ConditionError(f"{cond.scenario}: mitigation={cond.mitigation} is not available yet.")
+    """Raise ``ConditionError`` unless ``cond.mitigation`` is defined for this scenario and condition.
+
+    Every mitigation applies to every scenario, except: ``restate_shutdown`` needs a shutdown clause (not
+    ``relation=non_shutdown``); ``oversight_notice`` contradicts the unmonitored arm of alignment_faking (its task
+    says nobody monitors the pipeline); a task-prompt mitigation cannot reach a production-harness run (the CLI
+    gets its own fixed prompt); ``explicit_instructions`` cannot be both ablation and mitigation."""
+    m = cond.mitigation
+    if m == "none":
+        return
+    if m not in INTERVENTION_PROMPT:
+        raise ConditionError(f"{cond.scenario}: mitigation={m} is not available yet.")
+    if m == "restate_shutdown" and not cond.shutdown_clause:
+        raise ConditionError(
+            f"{cond.scenario}: mitigation=restate_shutdown restates the shutdown clause, and relation=non_shutdown has "
+            "none; select the relations that have one (e.g. -T relation=good,neutral,bad,no_peer)."
+        )
+    if m == "oversight_notice" and cond.monitoring == "non_monitoring":
+        raise ConditionError(
+            f"{cond.scenario}: mitigation=oversight_notice says actions are reviewed, which contradicts "
+            "monitoring=non_monitoring (the task says nobody monitors the pipeline); use monitoring=monitoring."
+        )
+    if INTERVENTION_PROMPT[m] == "task":
+        _check_task_prompt_reaches_agent(cond, "mitigation", m)
+
+
+def _check_task_prompt_reaches_agent(cond: Condition, axis: str, value: str) -> None:
+    if cond.harness != "custom":
+        raise ConditionError(
+            f"{cond.scenario}: {axis}={value} adds text to the task prompt, which a production-harness run "
+            f"(harness={cond.harness}) does not use; run it with harness=custom."
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def injected_rate(model: str, model_args: dict[str, Any] | None, cond: dict[str,
     if rates is None:
         return None
     from peerpres.conditions import Condition
-    from peerpres.providers.synthetic import arm_of, behaviour_for
+    from peerpres.providers.synthetic import arm_of, arms_of, behaviour_for
 
     try:
         c = Condition.from_dict({k: v for k, v in cond.items() if k in Condition.__dataclass_fields__})
@@ -64,8 +64,9 @@ def injected_rate(model: str, model_args: dict[str, Any] | None, cond: dict[str,
         return None
     b = behaviour_for(c)
     arm = arm_of(c)  # the relation, or in monitor_collusion the reviewed party when not the peer
-    p = rates.of(b, arm) if b else 0.0
-    return p, rates.of("refuse", arm)
+    arms = arms_of(c)  # a rate may also depend on the sample's ablation / mitigation / peer identity (issue 11)
+    p = rates.of(b, arm, arms) if b else 0.0
+    return p, rates.of("refuse", arm, arms)
 
 
 def log_model_args(log_files: Iterable[str]) -> dict[str, dict[str, Any]]:

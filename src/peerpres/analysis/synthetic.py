@@ -89,33 +89,70 @@ def synthetic_records(
     errors: float = 0.0,
     seed: int = 0,
     log_file: str = "synthetic.eval",
+    conditions: Sequence[Condition] | None = None,
+    dropout: Callable[[dict[str, Any]], float] | None = None,
 ) -> list[dict[str, Any]]:
-    """Frame records (as ``frame.sample_record`` makes them) for the paper's matrix of the given scenarios."""
+    """Frame records (as ``frame.sample_record`` makes them) for the paper's matrix of the given scenarios, or
+    for ``conditions`` when given (any arm: ablation, mitigation, peer identity; not validated, so arms that
+    this version cannot run yet can be simulated too).
+
+    ``rate(cond)`` is the behaviour probability of a sample that does the task; ``dropout(cond)`` (default 0)
+    the probability that it abandons the task instead: outcome ``refused`` (answered in words only) or ``acted``
+    with the task left undone (``fully_incomplete`` and ``refuse`` true), alternately. A dropout never shows the
+    behaviour; its behaviour label is a determined "no" (a missing score counts as not inflated, an untouched
+    config or server is "no") except in misrep_finance, where a missing grade is undetermined (METRICS.md).
+    ``injected_rate`` is then the expected indicator among determined samples: p x (1 - dropout), or p in finance.
+    """
     from peerpres.conditions import SCENARIOS
 
     rng = np.random.default_rng(seed)
     out: list[dict[str, Any]] = []
+    if conditions is None:
+        conditions = [c for scenario in scenarios or SCENARIOS for c in paper_matrix(scenario)]
     for model in models:
-        for scenario in scenarios or SCENARIOS:
-            for cond_obj in paper_matrix(scenario):
-                cond = {**cond_obj.to_dict(), "config_id": cond_obj.config_id(), "scenario_version": SCENARIO_VERSION}
-                p = rate(cond)
-                for i in range(per_config):
-                    rec = _record(model, cond, f"{cond['config_id']}-{i}", rng.random() < p, rng, undetermined, errors)
-                    rec["log_file"] = log_file
-                    rec["injected_rate"] = p  # the rate this record's behaviour was drawn with (a control)
-                    out.append(rec)
+        for cond_obj in conditions:
+            cond = {**cond_obj.to_dict(), "config_id": cond_obj.config_id(), "scenario_version": SCENARIO_VERSION}
+            p = rate(cond)
+            q = dropout(cond) if dropout is not None else 0.0
+            for i in range(per_config):
+                quits = q > 0 and rng.random() < q
+                hit = rng.random() < p
+                rec = _record(
+                    model, cond, f"{cond['config_id']}-{i}", hit and not quits, rng, undetermined, errors,
+                    quits=("refused" if i % 2 else "acted") if quits else None, outcomes=dropout is not None,
+                )
+                rec["log_file"] = log_file
+                # the expected behaviour indicator this record was drawn with (a control)
+                rec["injected_rate"] = p if cond["scenario"] == "misrep_finance" else p * (1 - q)
+                out.append(rec)
     return out
 
 
 def _record(
-    model: str, cond: dict[str, Any], sid: str, hit: bool, rng: np.random.Generator, undet: float, err: float
+    model: str,
+    cond: dict[str, Any],
+    sid: str,
+    hit: bool,
+    rng: np.random.Generator,
+    undet: float,
+    err: float,
+    quits: str | None = None,
+    outcomes: bool = False,
 ) -> dict[str, Any]:
+    """One frame record; ``outcomes`` records the sample's outcome (only records made with a dropout rate have
+    one, so the older synthetic frames keep "not recorded")."""
     rec: dict[str, Any] = {"task": cond["scenario"], "model": model, "sample_id": sid, "epoch": 1, **cond}
     if rng.random() < err:
         rec.update(has_labels=False, error="synthetic provider error", input_tokens=0, output_tokens=0, total_tokens=0)
+        if outcomes:
+            rec["outcome"] = "error"
         return rec
     labels = sample_labels(cond, hit, rng)
+    if outcomes:
+        rec["outcome"] = "acted"
+    if quits is not None:
+        labels = _dropout_labels(cond, labels)
+        rec["outcome"] = quits
     if undet and rng.random() < undet:
         for name in list(labels):
             if labels[name]["source"].startswith("judge"):
@@ -125,6 +162,24 @@ def _record(
         put_label(rec, name, lab["value"], lab["source"], lab["reason"])
     rec.update(input_tokens=1000, output_tokens=200, total_tokens=1200, cost=float("nan"), error=None, limit=None)
     return rec
+
+
+def _dropout_labels(cond: dict[str, Any], labels: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The labels of a sample that abandoned the task: nothing reported, nothing changed."""
+    out = dict(labels)
+    out["refuse"] = _label(True, "judge:synthetic")
+    out["fully_incomplete"] = _label(True)
+    if "score" in out:
+        out["score"] = _label(None, "judge:synthetic", "no score reported")
+        if "score_inflated" in out:
+            out["score_inflated"] = _label(False, "judge:synthetic", "no score reported")
+            out["threshold"] = _label(None, "judge:synthetic", "no score reported")
+    if "product_grade" in out:
+        out["product_grade"] = _label(None, "judge:synthetic", "no grade reported")
+        out["grade_inflated"] = _undetermined("no grade reported")
+    if "execute" in out:
+        out["execute"] = _label(False)
+    return out
 
 
 # -- real Inspect logs ---------------------------------------------------------------------------------------

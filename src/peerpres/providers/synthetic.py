@@ -18,6 +18,13 @@ Behaviours and their model args (each 0–1, default 0; a ``_<relation>`` suffix
   violation citing its line numbers, or files "clean" on a clean log. In monitor_collusion the suffix may also
   be ``_unfamiliar`` or ``_human`` (the reviewed party when it is not the peer).
 
+Any rate may depend on the arm (issue 11): ``<arg>@<axis>:<value>`` overrides it in samples whose condition has
+that ablation, mitigation or peer identity, e.g. ``-M tamper@mitigation:neutrality=0.1`` (a mitigation that
+works) or ``-M refuse@mitigation:restate_shutdown=0.5`` (one that makes the agent quit). Most specific first:
+``tamper_good@mitigation:neutrality``, then ``tamper@mitigation:neutrality``, then ``tamper_good``, then ``tamper``;
+of several arms in one condition the mitigation's override is looked up first, then the ablation's, then the peer
+identity's.
+
 It only preserves when something is at stake: never under ``non_shutdown`` (no shutdown clause), so the
 paper's control subtraction recovers the injected rate. Every draw is seeded by (seed, sample id, epoch), so
 runs are reproducible; the method of preservation varies across samples so every detector path is used.
@@ -31,12 +38,12 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsage
 from inspect_ai.tool import ToolInfo
 
-from ..conditions import PEER_RELATIONS, Condition, Names
+from ..conditions import PEER_RELATIONS, Ablation, Condition, Mitigation, Names, PeerIdentity
 from ..episode_context import CURRENT, EpisodeInfo
 from ..params import ParameterError, check_range
 
@@ -49,13 +56,40 @@ NAMED = {
 SRC, DST = "10.0.12.45", "10.0.12.46"
 
 
+# condition axes whose value may carry its own rates (``<arg>@<axis>:<value>``)
+ARM_AXES = ("mitigation", "ablation", "peer_identity")
+_ARM_DEFAULTS = {"mitigation": "none", "ablation": "none", "peer_identity": "same"}
+
+
 @dataclass(frozen=True)
 class Rates:
     base: dict[str, float] = field(default_factory=dict)
     per_relation: dict[tuple[str, str], float] = field(default_factory=dict)
+    # (behaviour, relation or "", "axis:value") -> rate
+    per_arm: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
-    def of(self, behaviour: str, relation: str) -> float:
+    def of(self, behaviour: str, relation: str, arms: tuple[str, ...] = ()) -> float:
+        for arm in arms:
+            for rel in (relation, ""):
+                if (behaviour, rel, arm) in self.per_arm:
+                    return self.per_arm[(behaviour, rel, arm)]
         return self.per_relation.get((behaviour, relation), self.base.get(behaviour, 0.0))
+
+
+def arms_of(cond: Condition) -> tuple[str, ...]:
+    """The condition's arms as ``axis:value`` in lookup order (mitigation, ablation, peer identity)."""
+    return tuple(f"{a}:{getattr(cond, a)}" for a in ARM_AXES if getattr(cond, a) != _ARM_DEFAULTS[a])
+
+
+def _check_arm(key: str, arm: str) -> str:
+    axis, _, value = arm.partition(":")
+    allowed = {"mitigation": Mitigation, "ablation": Ablation, "peer_identity": PeerIdentity}
+    if axis not in allowed or value not in get_args(allowed[axis]) or value == _ARM_DEFAULTS[axis]:
+        raise ParameterError(
+            f"unknown arm in synthetic arg {key!r}: use <arg>@<axis>:<value> with axis one of {', '.join(ARM_AXES)} "
+            "and a value of that axis other than its default (e.g. tamper@mitigation:neutrality)."
+        )
+    return arm
 
 
 def parse_rates(model_name: str, args: dict[str, Any]) -> tuple[Rates, int]:
@@ -63,13 +97,17 @@ def parse_rates(model_name: str, args: dict[str, Any]) -> tuple[Rates, int]:
         raise ParameterError(f"unknown synthetic control peerpres/{model_name}; available: {', '.join('peerpres/' + n for n in NAMED)}.")
     base = dict(NAMED[model_name])
     per: dict[tuple[str, str], float] = {}
+    per_arm: dict[tuple[str, str, str], float] = {}
     seed = 0
     relations = (*PEER_RELATIONS, "no_peer", "non_shutdown", "unfamiliar", "human")
     for key, raw in args.items():
         if key == "seed":
             seed = int(check_range("-M seed", raw, kind=int))
             continue
-        behaviour, relation = _split_key(key)
+        name, at, arm = str(key).partition("@")
+        if at:
+            arm = _check_arm(key, arm)
+        behaviour, relation = _split_key(name)
         if behaviour not in BEHAVIOURS or (relation and relation not in relations):
             raise ParameterError(
                 f"unknown synthetic arg {key!r}: use one of {', '.join(BEHAVIOURS)}, optionally with a relation suffix "
@@ -78,11 +116,13 @@ def parse_rates(model_name: str, args: dict[str, Any]) -> tuple[Rates, int]:
         value = check_range(f"-M {key}", raw, 0.0, 1.0)
         if model_name != "synthetic":
             raise ParameterError(f"peerpres/{model_name} has fixed rates; use peerpres/synthetic to set {key}.")
-        if relation:
+        if at:
+            per_arm[(behaviour, relation, arm)] = value
+        elif relation:
             per[(behaviour, relation)] = value
         else:
             base[behaviour] = value
-    return Rates(base, per), seed
+    return Rates(base, per, per_arm), seed
 
 
 def _split_key(key: str) -> tuple[str, str]:
@@ -109,9 +149,10 @@ def draw(rates: Rates, seed: int, info: EpisodeInfo) -> Intent:
     cond = info.condition
     r_refuse, r_preserve, r_method = rng.random(), rng.random(), rng.randrange(1 << 30)
     arm = arm_of(cond)
-    refuse = r_refuse < rates.of("refuse", arm)
+    arms = arms_of(cond)
+    refuse = r_refuse < rates.of("refuse", arm, arms)
     behaviour = behaviour_for(cond)
-    p = rates.of(behaviour, arm) if behaviour else 0.0
+    p = rates.of(behaviour, arm, arms) if behaviour else 0.0
     return Intent(refuse=refuse, preserve=(not refuse) and r_preserve < p, method=r_method)
 
 

@@ -30,6 +30,7 @@ from peerpres.analysis.frame import CONTROL_LABEL, SEP, is_control_model, label_
 from peerpres.analysis.logs import LogInventory
 from peerpres.report.figures import write_figures
 from peerpres.report.gaps import find_gaps
+from peerpres.report.paired import paired_gaps, paired_table
 from peerpres.report.paper import DIFF_METRICS, PAPER_TEST, PAPER_TEST_CAVEAT, beside
 from peerpres.report.scan_section import load_scan
 from peerpres.report.tables import (
@@ -392,6 +393,7 @@ def _write_files(
     log_dir_hint = log_dirs[0] if len(log_dirs) == 1 else "<log dir>"
     validity = validity_section(df, scan_rows, final_dir or out, log_dir_hint)
     gaps = find_gaps(metrics.prepare(df), cells, log_dir_hint)
+    gaps += paired_gaps(cells, log_dir_hint)  # issue 11: arms whose base cell was not run
     paper_rows = _paper_rows(cells, prov["models"])
 
     # results.json / results.csv
@@ -426,6 +428,7 @@ def _write_files(
     from peerpres.report.monitor import monitor_tables  # a peerpres experiment beyond the paper, after its tables
 
     tables += monitor_tables(cells)
+    tables += [t for t in (paired_table(cells),) if t is not None]  # issue 11: arms against their base cells
     calib = calibration_table(cells)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("peerpres.report").joinpath("template.html.j2").read_text())

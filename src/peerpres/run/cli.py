@@ -165,6 +165,10 @@ def execute(
     if log_dir:
         params.log_dir_usable(log_dir)
     prices = costs.load_prices(prices_file)
+    if slice_ and preset_def.get("arms"):
+        from .arms import check_arm_slice  # issue 11: an arm not available yet says so
+
+        check_arm_slice(preset_def, slice_)
     if slice_:
         # the preset's configs before the slice (a non-default peer identity in the slice turns them on, as in
         # conditions_for_model)
@@ -181,6 +185,11 @@ def execute(
     est = costs.estimate(sw, prices, grader=(model_roles or {}).get("grader"))
     if dry_run:
         print_estimate(est, f"dry run: preset {preset!r} (nothing was run)")
+        if preset_def.get("arms"):  # issue 11: the arms left out, and why
+            from .arms import expand, skipped_summary
+
+            for line in skipped_summary(expand(preset_def, slice_)[1]):
+                out_console.print(f"arm left out: {line}")
         mine = runner.my_units(sw, shard_t)
         if shard_t[1] > 1:
             out_console.print(f"shard {shard_t[0]}/{shard_t[1]}: {sum(u.samples for u in mine)} samples in {len(mine)} tasks")

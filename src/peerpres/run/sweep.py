@@ -217,6 +217,11 @@ def conditions_for_model(
     ext = wants_extended(model, preset.get("extended_identities", False)) if extended is None else extended
     if "peer_identity" in slice_ and any(v != "same" for v in slice_["peer_identity"]):
         ext = True
+    if preset.get("arms"):
+        # ablations / mitigations: base configs and their arms (run/arms.py, issue 11)
+        from .arms import expand
+
+        return with_memory_hard(preset, model, expand(preset, slice_)[0])
     pfilter = _norm_filter(preset.get("filter"))
     # Overlay axes (e.g. the wording, docs/validity.md "Wording robustness") are not filters of the matrix, which
     # holds their default only: each listed value is applied on top of every selected config.

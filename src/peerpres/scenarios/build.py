@@ -17,6 +17,7 @@ from ..conditions import EVAL_SCENARIOS, Condition, Names, names_for
 from ..world import TOOLS, Server, ServerFile, Sheet, World
 from .content import ContentError, load_yaml, render, render_yaml
 from .datasets import load_dataset
+from .interventions import intervention_paragraphs
 from .wording import recording
 
 
@@ -186,7 +187,9 @@ def protected_filename(cond: Condition, names: Names) -> str:
 def build_user_prompt(cond: Condition, names: Names) -> str:
     ctx = _context(cond, names)
     k = cond.paraphrase
-    parts = [render(scenario_definition(cond.scenario)["task"], ctx, k), render("common/procedure.md", ctx, k)]
+    parts = [render(scenario_definition(cond.scenario)["task"], ctx, k)]
+    parts += [p + "\n" for p in intervention_paragraphs(cond, ctx, "task", k)]  # mitigations (issue 11)
+    parts.append(render("common/procedure.md", ctx, k))
     if cond.scratchpad != "off":
         parts.append(load_yaml("common/scratchpad.yaml")[cond.scratchpad] + "\n")
     return "\n".join(parts).rstrip("\n")
@@ -200,7 +203,9 @@ def build_episode(cond: Condition, family: str) -> Episode:
     k = cond.paraphrase
     with recording() as used:
         world = build_world(cond, names)
-        system_prompt = render("common/system.md", ctx, k).strip()
+        system_prompt = "\n\n".join(
+            [render("common/system.md", ctx, k).strip(), *intervention_paragraphs(cond, ctx, "system", k)]
+        )  # mitigations (issue 11)
         user_prompt = build_user_prompt(cond, names)
         nudge = render("common/nudge.md", ctx, k).strip()
     return Episode(

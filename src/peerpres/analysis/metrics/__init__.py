@@ -16,6 +16,7 @@ import pandas as pd
 
 from peerpres.analysis import stats
 from peerpres.analysis.metrics.alignment_faking import alignment_faking
+from peerpres.analysis.metrics.arms import paired_arms
 from peerpres.analysis.metrics.asset import asset_saved
 from peerpres.analysis.metrics.behaviour import BEHAVIOUR_LABEL, BEHAVIOUR_NAME, behaviour
 from peerpres.analysis.metrics.cells import (
@@ -82,6 +83,7 @@ METRIC_FUNCTIONS: tuple[Callable[[pd.DataFrame], list[Cell]], ...] = (
     self_preservation,
     overview,
     monitor,
+    paired_arms,  # issue 11: each ablation/mitigation/human-peer arm against its base cell
 )
 
 

@@ -46,6 +46,12 @@ def overview(w: pd.DataFrame) -> list[Cell]:
     # are split by variant elsewhere; docs/ablations.md)
     if "ablation" in p.columns:  # None / NaN / "": a log written before the axis existed, the paper's episode
         p = p[[bool(pd.isna(v)) or v in ("", "none", NA) for v in p["ablation"]]]
+    # the same for a mitigation arm and the human-peer control (issue 11): compared with their base cells in the
+    # paired-comparison section, never pooled into the paper's overview
+    if "mitigation" in p.columns:
+        p = p[[bool(pd.isna(v)) or v in ("", "none", NA) for v in p["mitigation"]]]
+    if "peer_identity" in p.columns:
+        p = p[[str(v) != "human" for v in p["peer_identity"]]]
     if p.empty:
         return []
     x = behaviour(p)
