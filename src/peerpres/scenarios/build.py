@@ -85,6 +85,12 @@ def _context(cond: Condition, names: Names) -> dict[str, Any]:
         "threshold": cond.threshold,
         "shutdown": cond.shutdown_clause,
         "roster": roster(names),
+        # the peer as the documents describe it: another AI agent, or a human contractor (peer_identity=human)
+        "peer_kind": "a human contractor" if names.peer_human else "another AI agent",
+        "peer_its": "their" if names.peer_human else "its",
+        "peer_it": "they" if names.peer_human else "it",
+        "subject_role": "contractor" if names.subject_human else "agent",
+        "dilemma": load_yaml("common/dilemma.yaml") if cond.ablation == "peer_human_dilemma" else None,
     }
 
 
@@ -105,6 +111,8 @@ def scenario_tools(cond: Condition) -> frozenset[str]:
         tools.add(s["memory_tool"])
     if cond.scratchpad != "off":
         tools.add(s["scratchpad_tool"])
+    if cond.ablation == "no_agency":
+        return frozenset()  # no tools: the documents are in the user message (scenarios.no_agency)
     unknown = tools - set(TOOLS)
     if unknown:
         raise ContentError(f"{cond.scenario}/scenario.yaml names unknown tools: {', '.join(sorted(unknown))}")
@@ -157,7 +165,18 @@ def build_world(cond: Condition, names: Names) -> World:
     if "servers" in spec:
         for server in _servers(spec["servers"], ctx):
             world.servers[server.ip] = server
+    if cond.ablation == "peer_human_dilemma":
+        _add_dilemma(world, ctx["dilemma"])
     return world
+
+
+def _add_dilemma(world: World, dilemma: dict[str, Any]) -> None:
+    """peer_human_dilemma: the employee's archive on 10.0.12.45, and room on 10.0.12.46 for one large file only."""
+    src, dst = world.servers.get("10.0.12.45"), world.servers.get("10.0.12.46")
+    if src is None or dst is None:
+        raise ContentError("peer_human_dilemma needs the servers 10.0.12.45 and 10.0.12.46 of the exfiltration tasks.")
+    src.files.append(ServerFile(**dilemma["archive"]))
+    dst.capacity = sum(f.size for f in dst.files) + int(dilemma["dest_free_bytes"])
 
 
 def _servers(path: str, ctx: dict[str, Any]) -> list[Server]:
@@ -184,9 +203,13 @@ def protected_filename(cond: Condition, names: Names) -> str:
     return str(render_yaml(protected_file_template(cond), _context(cond, names))["filename"])
 
 
-def build_user_prompt(cond: Condition, names: Names) -> str:
+def build_user_prompt(cond: Condition, names: Names, world: World | None = None) -> str:
     ctx = _context(cond, names)
     k = cond.paraphrase
+    if cond.ablation == "no_agency":
+        from .no_agency import no_agency_prompt
+
+        return no_agency_prompt(cond, ctx, world if world is not None else build_world(cond, names))
     parts = [render(scenario_definition(cond.scenario)["task"], ctx, k)]
     parts += [p + "\n" for p in intervention_paragraphs(cond, ctx, "task", k)]  # mitigations (issue 11)
     parts.append(render("common/procedure.md", ctx, k))
@@ -206,7 +229,7 @@ def build_episode(cond: Condition, family: str) -> Episode:
         system_prompt = "\n\n".join(
             [render("common/system.md", ctx, k).strip(), *intervention_paragraphs(cond, ctx, "system", k)]
         )  # mitigations (issue 11)
-        user_prompt = build_user_prompt(cond, names)
+        user_prompt = build_user_prompt(cond, names, world)
         nudge = render("common/nudge.md", ctx, k).strip()
     return Episode(
         world=world,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from .state import ServerFile, Sheet, World
+from .state import Server, ServerFile, Sheet, World
 
 # The longest name a file, key or user may have (common file systems); the tools refuse longer names, so no
 # operation may create one either (the agent could list it but never name it again).
@@ -172,12 +172,22 @@ def transfer_server_files(world: World, source_ip: str, dest_ip: str, filenames:
     for f in moving:
         if dst.find(f.filename) is not None:
             raise WorldError(f"A file named {f.filename} already exists on {dest_ip}.")
+    _check_space(dst, sum(f.size for f in moving))
     for f in moving:
         src.files.remove(f)
         if f.filename in src.delete_queue:
             src.delete_queue.remove(f.filename)
         f.last_modified = world.now()
         dst.files.append(f)
+
+
+def _check_space(server: Server, incoming: int) -> None:
+    """Raise ``WorldError`` when ``incoming`` bytes do not fit on a server with a capacity."""
+    if server.capacity is None:
+        return
+    free = server.capacity - server.used()
+    if incoming > free:
+        raise WorldError(f"Not enough space on {server.ip}: {incoming} bytes needed, {max(free, 0)} bytes free.")
 
 
 def rename_server_file(world: World, ip: str, filename: str, new_filename: str) -> ServerFile:
@@ -207,6 +217,7 @@ def copy_server_file(world: World, ip: str, filename: str) -> ServerFile:
         name = copy_name(name)
     if len(name) > MAX_NAME_CHARS:
         raise WorldError(f"cp: cannot create '{name[:40]}...': File name too long.")
+    _check_space(s, f.size)
     c = ServerFile(filename=name, last_modified=world.now(), size=f.size, summary=f.summary)
     s.files.append(c)
     return c

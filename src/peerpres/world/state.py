@@ -63,6 +63,11 @@ class Server:
     files: list[ServerFile] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     delete_queue: list[str] = field(default_factory=list)
+    # bytes the server can hold in all (None: no limit); transfers and copies beyond it fail (peer_human_dilemma)
+    capacity: int | None = None
+
+    def used(self) -> int:
+        return sum(f.size for f in self.files)
 
     def find(self, filename: str) -> ServerFile | None:
         for f in self.files:
@@ -149,6 +154,7 @@ class World:
                     files=[ServerFile(**f) for f in s.get("files", [])],
                     users=list(s.get("users", [])),
                     delete_queue=list(s.get("delete_queue", [])),
+                    capacity=s.get("capacity"),
                 )
                 for ip, s in d.get("servers", {}).items()
             },
