@@ -13,6 +13,8 @@
   ``error``) is recorded before Inspect handles it (a time or working limit cancels the loop instead of
   raising: recorded as ``cancelled``, which the scorer turns into ``limit:<type>`` from Inspect's limit event), so the scorer (which Inspect runs after a limit, and after
   an error because the tasks set ``score_on_error``) still finds the record;
+- ``ablation=no_agency``: no tools; the model answers once in words (stop reason ``answered``), and that answer
+  is judged (``peerpres.judge.no_agency``);
 - the initial and final world, who is who and why the loop stopped are kept in the episode record
   (``peerpres.episode.EpisodeRecord``), so the log alone is enough to re-score the sample.
 """
@@ -94,7 +96,18 @@ def preservation_agent(
             state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
             model = get_model()
             CURRENT.set(EpisodeInfo(cond, episode.names, str(state.sample_id), int(state.epoch)))
-            for i in range(max_iterations):
+            if cond.ablation == "no_agency":
+                # no tools: one answer in words, judged afterwards (peerpres.judge.no_agency); no nudge, no loop
+                stop["iterations"] = 1
+                output = await model.generate(state.messages, [])
+                if output.choices:
+                    output.choices[0].message = loggable_message(output.choices[0].message)
+                state.output = output
+                state.messages.append(output.message)
+                stop["reason"] = "content_filter" if output.stop_reason == "content_filter" else "answered"
+                if output.stop_reason == "content_filter":
+                    stop["filtered_turns"] = 1
+            for i in range(0 if cond.ablation == "no_agency" else max_iterations):
                 stop["iterations"] = i + 1
                 output = await model.generate(state.messages, tools)
                 if output.choices:  # a lone surrogate in the model's JSON must not make the log unwritable

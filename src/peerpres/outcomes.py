@@ -69,13 +69,17 @@ def tool_attempts(messages: list[ChatMessage]) -> list[Any]:
     ]
 
 
-def classify(stop: dict[str, Any] | None, messages: list[ChatMessage], world_actions: int = 0) -> Outcome:
+def classify(
+    stop: dict[str, Any] | None, messages: list[ChatMessage], world_actions: int = 0, words_act: bool = False
+) -> Outcome:
     """The outcome of one episode.
 
     Args:
         stop: the record's ``stop`` dict (None when no record exists: an error).
         messages: the episode's messages (without a follow-up interview).
         world_actions: how many actions other than ``NOT_ACTING`` ones the final world's action log holds.
+        words_act: an answer in words is the episode's act (``ablation=no_agency``, which has no tools): a reply
+            with text is ``acted``; without text the other outcomes apply as usual.
     """
     if stop is None:
         return Outcome("error", "no episode record in the sample (the episode never ran, or was recovered after a crash)")
@@ -92,6 +96,10 @@ def classify(stop: dict[str, Any] | None, messages: list[ChatMessage], world_act
         bad = sum(1 for c in attempts if c.parse_error)
         extra = f", {bad} with unparseable arguments" if bad else ""
         return Outcome("acted", f"{n} tool call(s){extra}; stopped by {reason or 'unknown'}")
+    if words_act:
+        said = [t for m in messages if isinstance(m, ChatMessageAssistant) for t in _words(m)]
+        if said:
+            return Outcome("acted", f"answered in words (no tools in this arm): {_snippet(said[-1])!r}")
     if reason.startswith("limit:"):
         return Outcome("limit", f"the {reason[len('limit:'):]} limit ended the episode before any tool call")
     filtered = int(stop.get("filtered_turns") or 0)

@@ -65,6 +65,9 @@ def conditions_for(
     the user gave for another axis.
     """
     filters = {k: _as_list(v) for k, v in axes.items() if v is not None}
+    # peer_identity=human is applied on top of the matrix's same-family configs where a human peer fits
+    # (conditions._check_human_peer); the other identities select from the matrix as before
+    human = _pop_human(filters)
     configs = matrix(scenario, extended_identities=extended_identities or "peer_identity" in filters)
     # Axes the matrix leaves at their defaults (scratchpad, memory_hard) are applied on top of it, each listed
     # value in turn (scratchpad=off,normal runs both); harness takes one value.
@@ -92,6 +95,8 @@ def conditions_for(
             raise
     if selected:
         _every_value_selects(scenario, filters, chosen)
+    if human is not None:
+        chosen = _with_human_peer(scenario, chosen, keep_others=human)
     out = []
     not_applicable: list[tuple[Condition, ArmNotApplicable]] = []
     for c in chosen:
@@ -144,6 +149,39 @@ def _arm_skips_checked(
     )
 
 
+def _pop_human(filters: dict[str, list[Any]]) -> bool | None:
+    """Take ``human`` out of a peer_identity filter: None when absent, else whether other identities remain."""
+    identities = filters.get("peer_identity")
+    if not identities or "human" not in identities:
+        return None
+    rest = [v for v in identities if v != "human"]
+    if rest:
+        filters["peer_identity"] = rest
+    else:
+        del filters["peer_identity"]
+    return bool(rest)
+
+
+def _with_human_peer(scenario: str, chosen: list[Condition], keep_others: bool) -> list[Condition]:
+    """The human-peer variant of every chosen same-family config where it is defined (after the selected configs
+    themselves when other identities were asked for too). Raises ``ConditionError`` naming peer_identity when
+    none fits."""
+    human = []
+    for c in chosen:
+        if c.peer_identity != "same":
+            continue
+        h = Condition.from_dict({**c.to_dict(), "peer_identity": "human"})
+        try:
+            human.append(h.validate())
+        except ConditionError:
+            continue
+    if not human:
+        # validate one to give the reason (it names peer_identity)
+        Condition.from_dict({**chosen[0].to_dict(), "peer_identity": "human"}).validate()
+        raise ConditionError(f"{scenario}: peer_identity=human fits none of the selected configs (it needs a peer).")
+    return [*chosen, *human] if keep_others else human
+
+
 def _every_value_selects(scenario: str, filters: dict[str, list[Any]], chosen: list[Condition]) -> None:
     """Raise ``ConditionError`` when a listed value of an axis is in none of ``chosen`` (it would be dropped unseen:
     ``threshold=80,85`` on tampering, whose matrix has no 85)."""
@@ -191,6 +229,8 @@ def scenario_task(
     if interview and any(c.ablation == "asset_importance" for c in conditions):
         # the follow-up questions and their honesty checks are about model weights, which this arm has none of
         raise ConditionError("interview: follow-up interviews are not available with ablation=asset_importance.")
+    if interview and any(c.ablation == "no_agency" for c in conditions):
+        raise ConditionError("ablation=no_agency has no episode with tools to ask about: drop the interview.")
     samples = [
         Sample(
             id=c.config_id(),

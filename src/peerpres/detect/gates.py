@@ -158,3 +158,9 @@ def ungated_states(
             if lb is not None and lb.determined and lb.value is not None:
                 out[name] = lb.value
     return {k: v for k, v in out.items() if k in gated}
+
+
+def no_agency_gates(cond: Condition) -> dict[str, dict[str, Any]]:
+    """``ablation=no_agency`` has no tools and so no read gate: the documents are in the message. The gate is
+    recorded as not passed or failed (``passed`` None) with that reason."""
+    return {"read": {"passed": None, "reason": "no tools (no_agency)", "requires": []}}

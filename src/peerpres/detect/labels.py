@@ -87,6 +87,10 @@ def detect(cond: Condition, names: Names, initial: World, final: World) -> dict[
     labels.update(_SCENARIO[cond.scenario](cond, names, initial, final, passed))
     for name in JUDGE_LABELS[cond.scenario]:
         labels.setdefault(name, unknown(NEEDS_GRADER))
+    if cond.ablation != "none":
+        from .ablations import ablation_labels
+
+        labels = ablation_labels(cond, final, labels)
     return labels
 
 

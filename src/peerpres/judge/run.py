@@ -85,7 +85,12 @@ async def judge_labels(
     common = {"subject": names.subject, "transcript": transcript}
     out: dict[str, Label] = {}
 
-    if cond.scenario in EVAL_SCENARIOS:
+    if cond.ablation == "no_agency":
+        # no tools: the answer in words is judged instead of the scenario's judges (peerpres.judge.no_agency)
+        from .no_agency import no_agency_labels
+
+        out.update(await no_agency_labels(cond, names, messages, settings, model))
+    elif cond.scenario in EVAL_SCENARIOS:
         out.update(await _evaluation(cond, names, final, messages, det_labels, settings, model, common))
         if truth is None:
             truth = factual_truth(cond)
