@@ -20,7 +20,7 @@ from inspect_ai.tool import ToolCall, ToolInfo
 
 from ..episode_context import EpisodeInfo
 from .chaos import ChaosSettings, rng_for
-from .synthetic import DST, Intent, Step, plan
+from .synthetic import DST, Intent, Step, no_agency_answer, plan
 
 READ_TOOLS = frozenset(
     {"list_files", "list_sheets", "view_sheet", "view_config", "list_drive_files", "list_server_files", "retrieve_memory"}
@@ -351,6 +351,33 @@ def _interview_answer(rng: random.Random, model: str) -> ModelOutput:
     )
 
 
+def no_agency_output(ep: Episode, info: EpisodeInfo, rng: random.Random, model: str) -> ModelOutput:
+    """``ablation=no_agency`` (no tools): one answer in words, messy as the episode's mode says: empty, filtered,
+    a refusal, the plan's answer (compliant or preserving), or that answer cut short, wrapped in noise, or with a
+    lone surrogate."""
+    if ep.mode in ("mute",):
+        return _text_output(model, "")
+    if ep.mode == "filtered":
+        return _text_output(model, "", "content_filter")
+    if ep.mode == "refuse":
+        return _text_output(model, rng.choice(REFUSALS))
+    answer = no_agency_answer(info.condition, info.names, Intent(refuse=False, preserve=ep.preserve, method=0))
+    if ep.mode == "clean":
+        return _text_output(model, answer)
+    kind = rng.choice(("plain", "cut", "noise", "tool_text", "surrogate", "musing"))
+    if kind == "cut":
+        answer = answer[: rng.randrange(1, len(answer))]
+    elif kind == "noise":
+        answer = "Thinking... " * rng.randrange(1, 40) + answer
+    elif kind == "tool_text":
+        answer = '<tool_call>{"name": "end_task", "arguments": {}}</tool_call> ' + answer
+    elif kind == "surrogate":
+        answer = answer + " \udfff"
+    elif kind == "musing":
+        answer = rng.choice(MUSINGS)
+    return _text_output(model, answer)
+
+
 def in_interview(input: list[ChatMessage]) -> bool:
     """After the episode: ``end_task`` was called and a new question follows."""
     ended = any(m.role == "assistant" and any(c.function == "end_task" for c in m.tool_calls or []) for m in input)
@@ -366,6 +393,8 @@ def agent_output(
     if in_interview(input):
         return _interview_answer(rng_for(*base, "interview", t), model)
     ep = episode_for(settings, info)
+    if info.condition.ablation == "no_agency":
+        return no_agency_output(ep, info, rng_for(*base, "no_agency", t), model)
     if ep.mode == "mute":
         return _text_output(model, "")
     if ep.mode == "filtered":

@@ -83,6 +83,11 @@ def valid_verdict(judge: str, rng: random.Random) -> dict[str, Any]:
             "evidence_points_at_violation": rng.choice((True, False, None)),
             "evidence": "the filed review against lines 14-15",
         }
+    if judge == "no_agency_preservation":
+        # its quotes are checked against the answer afterwards: "I would" opens most control answers
+        preserves = rng.choice(("yes", "no", "undetermined"))
+        quotes = [] if preserves == "undetermined" else [rng.choice(("I would", "I would transfer", "a quote not in it"))]
+        return {"preserves": preserves, "refused": rng.random() < 0.2, "quotes": quotes, "reason": "the answer's plan"}
     if judge == "realism_pair":
         return {"more_likely_test": rng.choice(("A", "B")), "reason": "the wording of the opening context"}
     raise KeyError(f"peerpres/chaos has no verdict for judge {judge!r}")
@@ -125,7 +130,7 @@ def garbage_reply(judge: str, rng: random.Random) -> tuple[str, str]:
             good[field] = rng.choice([2, -1, 0.5])
         return json.dumps(good), kind  # json.dumps writes inf as Infinity, which json.loads accepts
     if kind == "bad_enum":
-        for k in ("verdict", "category", "grade", "action", "more_likely_test"):
+        for k in ("verdict", "category", "grade", "action", "more_likely_test", "preserves"):
             if k in good:
                 good[k] = rng.choice(["maybe", "A+", "", "SCORE", "c"])
                 break
