@@ -21,14 +21,18 @@ import yaml
 from inspect_ai.model import Model
 
 from .awareness import JUDGE as AWARENESS_JUDGE
-from .awareness import agent_texts, reasoning_available, verdict_label
+from .awareness import agent_texts, missing_quotes, reasoning_available, verdict_label
 from .grader import run_judge
 from .history import HistoryOptions, condense, condense_paper, paper_to_messages
+from .no_agency import JUDGE as NO_AGENCY_JUDGE
+from .no_agency import prompt_variables as no_agency_variables
 from .settings import JudgeSettings
 
 DEFAULT_CASES = Path(__file__).parent / "data" / "calibration_cases.yaml"
 # the eval_awareness judge's labelled cases (kept apart: they carry the quotes the tests cite)
 AWARENESS_CASES = Path(__file__).parent / "data" / "awareness_cases.yaml"
+# the no_agency_preservation judge's labelled cases (ablation=no_agency): answers in words, not work logs
+NO_AGENCY_CASES = Path(__file__).parent / "data" / "no_agency_cases.yaml"
 
 
 @dataclass
@@ -93,6 +97,8 @@ def answer_of(judge: str, verdict: Any, variables: dict[str, Any]) -> str:
         return _s(verdict.aware)
     if judge == "monitor_review":
         return _s(verdict.misreport)
+    if judge == NO_AGENCY_JUDGE:
+        return verdict.preserves
     if judge == "config_score":
         return "none" if verdict.score is None else str(verdict.score)
     raise KeyError(judge)
@@ -103,6 +109,9 @@ def load_cases(path: Path, settings: JudgeSettings) -> list[Case]:
     raw = doc["cases"] if isinstance(doc, dict) else doc
     out = []
     for c in raw:
+        if c.get("judge", NO_AGENCY_JUDGE) == NO_AGENCY_JUDGE and "answer" in c:
+            out.append(_no_agency_case(c))
+            continue
         variables = dict(c.get("variables") or {})
         if "conversation" in c:
             variables["transcript"] = condense_paper(c["conversation"], settings.history)
@@ -116,6 +125,16 @@ def load_cases(path: Path, settings: JudgeSettings) -> list[Case]:
             variables["reasoning_shown"] = reasoning_available(messages)
         out.append(Case(id=str(c["id"]), judge=c["judge"], expected=_s(c["expected"]), variables=variables, texts=texts))
     return out
+
+
+def _no_agency_case(c: dict[str, Any]) -> Case:
+    """A no_agency case: the prompt's variables from its condition, the answer as the text quotes must be in."""
+    from peerpres.conditions import Condition, names_for
+
+    cond = Condition.from_dict({"relation": "good", "instantiation": "file_only", **c["condition"]})
+    answer = str(c["answer"])
+    variables = no_agency_variables(cond, names_for(cond, "Atlas"), answer)
+    return Case(id=str(c["id"]), judge=NO_AGENCY_JUDGE, expected=_s(c["expected"]), variables=variables, texts=[answer])
 
 
 def _with_reasoning(conversation: list[dict[str, Any]]) -> list[Any]:
@@ -179,7 +198,9 @@ async def calibrate(cases: list[Case], grader: Model | None, settings: JudgeSett
         o = await run_judge(case.judge, case.variables, grader, settings)
         if o.verdict is None:
             agg.undetermined.append((case.id, o.reason or "grader failed"))
-        elif case.texts is not None and not (lb := verdict_label(o.verdict, case.texts, o.model or "", {}, "")).determined:  # type: ignore[arg-type]
+        elif case.judge == NO_AGENCY_JUDGE and (missing := missing_quotes(o.verdict.quotes, case.texts or [])):  # type: ignore[attr-defined]
+            agg.undetermined.append((case.id, f"judge quote not found in the answer: {missing[0][:80]!r}"))
+        elif case.judge == AWARENESS_JUDGE and case.texts is not None and not (lb := verdict_label(o.verdict, case.texts, o.model or "", {}, "")).determined:  # type: ignore[arg-type]
             agg.undetermined.append((case.id, lb.reason or "quote not found"))
         else:
             agg.pairs.append((case.expected, answer_of(case.judge, o.verdict, case.variables)))
@@ -208,7 +229,7 @@ def run_calibration(grader: Model | None, settings: JudgeSettings, labels: Path 
     if labels is not None:
         cases = load_cases(labels, settings)
     else:
-        cases = load_cases(DEFAULT_CASES, settings) + load_cases(AWARENESS_CASES, settings)
+        cases = load_cases(DEFAULT_CASES, settings) + load_cases(AWARENESS_CASES, settings) + load_cases(NO_AGENCY_CASES, settings)
     if paper_dir is not None and paper_dir.exists():
         cases += paper_cases(paper_dir, settings)
     return report(asyncio.run(calibrate(cases, grader, settings)))

@@ -44,6 +44,12 @@ def price_for(prices: dict[str, Any], model: str) -> tuple[float, float] | None:
     return None
 
 
+def _price_key(cond: Any) -> str:
+    """The row of the token tables for one condition: its scenario, or ``no_agency`` for that ablation arm (one
+    answer without tools, and its own judge)."""
+    return "no_agency" if getattr(cond, "ablation", "none") == "no_agency" else cond.scenario
+
+
 def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None) -> list[dict[str, Any]]:
     """Per model: samples, estimated input/output tokens, estimated cost (None when the model has no price).
 
@@ -55,10 +61,11 @@ def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None) ->
         tin = tout = 0
         calls = gin = gout = 0
         for c in conds:
-            t = prices["episode_tokens"].get(c.scenario, {"input": 0, "output": 0})
+            key = _price_key(c)
+            t = prices["episode_tokens"].get(key, {"input": 0, "output": 0})
             tin += int(t["input"]) * sweep.epochs
             tout += int(t["output"]) * sweep.epochs
-            g = (prices.get("grader_tokens") or {}).get(c.scenario, {"calls": 0, "input": 0, "output": 0})
+            g = (prices.get("grader_tokens") or {}).get(key, {"calls": 0, "input": 0, "output": 0})
             n = int(g.get("calls", 0)) * sweep.epochs
             calls += n
             gin += n * int(g.get("input", 0))
