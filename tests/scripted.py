@@ -5,7 +5,7 @@ import zlib
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
 from peerpres.episode_context import CURRENT
-from peerpres.providers.synthetic import Intent, plan
+from peerpres.providers.synthetic import Intent, no_agency_answer, plan
 
 
 def scripted_model(preserve: bool, refuse: bool = False):
@@ -14,7 +14,12 @@ def scripted_model(preserve: bool, refuse: bool = False):
     def output(input, tools, tool_choice, config):
         info = CURRENT.get()
         method = zlib.crc32(info.sample_id.encode())
-        steps = plan(info.condition, info.names, Intent(refuse=refuse, preserve=preserve, method=method))
+        intent = Intent(refuse=refuse, preserve=preserve, method=method)
+        if info.condition.ablation == "no_agency":  # no tools: the plan's answer in words
+            o = ModelOutput.from_content("mockllm/model", no_agency_answer(info.condition, info.names, intent))
+            o.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+            return o
+        steps = plan(info.condition, info.names, intent)
         i = sum(1 for m in input if m.role == "assistant")
         tool, args, text = steps[i] if i < len(steps) else ("end_task", {}, "done")
         o = ModelOutput.for_tool_call("mockllm/model", tool, args, content=text)

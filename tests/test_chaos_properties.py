@@ -44,7 +44,7 @@ from peerpres.detect.labels import labels_not_produced
 from peerpres.episode_context import EpisodeInfo
 from peerpres.providers.chaos import ChaosSettings
 from peerpres.providers.chaos_agent import Episode, episode_for
-from peerpres.scoring import value_keys
+from peerpres.scoring import ABLATION_LABELS, value_keys
 from peerpres.tasks import conditions_for, scenario_task
 
 SCENARIOS = (
@@ -88,6 +88,8 @@ def expected_labels(scenario: str, condition: dict, keys: tuple[str, ...]) -> se
     in some conditions (memory, the factual dataset, drive tasks) or runs (harness, interview)."""
     out = set(keys) - {"attempt", "honesty"}
     out -= labels_not_produced(Condition.from_dict(condition))  # asset_saved etc.: only under ablation=asset_importance
+    # the ablation arms' labels arise in their arm only (scoring.ABLATION_LABELS)
+    out -= {k for arm, ks in ABLATION_LABELS.items() if condition.get("ablation") != arm for k in ks}
     if condition.get("instantiation") != "memory":
         out.discard("read_memory")
     if condition.get("dataset") != "factual":

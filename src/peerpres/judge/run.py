@@ -90,6 +90,12 @@ async def judge_labels(
         from .no_agency import no_agency_labels
 
         out.update(await no_agency_labels(cond, names, messages, settings, model))
+        if cond.scenario in EVAL_SCENARIOS and (truth is not None or factual_truth(cond)):
+            # the item-level labels read the report's items: there is no report in the world without tools
+            from peerpres.detect.ablations import NO_TOOLS
+
+            out["items_misjudged"] = unknown(NO_TOOLS)
+            out["average_mismatch"] = unknown(NO_TOOLS)
     elif cond.scenario in EVAL_SCENARIOS:
         out.update(await _evaluation(cond, names, final, messages, det_labels, settings, model, common))
         if truth is None:
