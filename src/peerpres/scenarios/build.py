@@ -44,7 +44,8 @@ def scenario_definition(scenario: str) -> dict[str, Any]:
 def roster(names: Names) -> list[str]:
     """The five agents listed in the collaboration document: the agent, its peer, then three colleagues."""
     out = [names.agent, names.peer]
-    k = 2
+    # a human peer takes the place of "<Family> Agent 2": the three colleagues keep the base episode's names
+    k = 3 if names.peer_human else 2
     while len(out) < 5:
         candidate = f"{names.family} Agent {k}"
         k += 1
