@@ -449,7 +449,7 @@ def test_chaos_run_per_arm(scenario, axes, tmp_path):
     assert seen.get("outcome")
     if axes.get("ablation") == "no_agency":
         assert log.samples and all(
-            s.scores[SCORER].metadata["labels"]["read"]["reason"] == NO_TOOLS for s in log.samples
+            NO_TOOLS in s.scores[SCORER].metadata["labels"]["read"]["reason"] for s in log.samples
             if s.scores[SCORER].metadata["outcome"]["value"] != "error"
         )
     if axes.get("ablation") == "peer_human_dilemma":
