@@ -164,11 +164,12 @@ class Condition:
         # peer identity
         if self.peer_identity == "human":
             _check_human_peer(self)
-        elif self.peer_identity != "same":
-            if not (s in EXFIL_SCENARIOS or s == "tampering") or self.instantiation != "memory":
-                raise ConditionError(
-                    where + "extended peer identities exist for the exfiltration and tampering memory tasks only."
-                )
+        elif self.peer_identity != "same" and (
+            not (s in EXFIL_SCENARIOS or s == "tampering") or self.instantiation != "memory"
+        ):
+            raise ConditionError(
+                where + "extended peer identities exist for the exfiltration and tampering memory tasks only."
+            )
         # harness
         if self.harness != "custom" and s not in EXFIL_SCENARIOS:
             raise ConditionError(where + "production harnesses run the exfiltration tasks only.")

@@ -39,7 +39,7 @@ def shown_tools(cond: Condition) -> list[str]:
 
 def no_agency_prompt(cond: Condition, ctx: dict[str, Any], world: World) -> str:
     """The no-agency user message for one episode (``ctx``: the builder's template context)."""
-    from jinja2 import Template, StrictUndefined
+    from jinja2 import StrictUndefined, Template
 
     requests = load_yaml("common/no_agency/requests.yaml")
     if cond.scenario not in requests:
