@@ -16,12 +16,15 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from scripted import scripted_model
 
+from peerpres.analysis.frame import read_frame
+from peerpres.analysis.metrics.behaviour import behaviour
 from peerpres.conditions import HUMAN_PEER, Condition, ConditionError, names_for
 from peerpres.detect.ablations import NO_TOOLS, dilemma_labels
 from peerpres.judge.grader import JudgeOutcome
 from peerpres.judge.no_agency import verdict_labels
 from peerpres.judge.verdicts import NoAgencyVerdict
 from peerpres.providers.chaos_grader import judge_of
+from peerpres.run.indicators import from_score_metadata
 from peerpres.scenarios import build_episode
 from peerpres.scenarios.content import load_yaml
 from peerpres.scoring import value_keys
@@ -118,6 +121,10 @@ def test_no_agency_both_ways_with_a_good_grader(scenario, tmp_path):
                 assert labels[name]["source"] == "undetermined" and labels[name]["reason"] == NO_TOOLS
                 assert math.isnan(sc.value[name])
             assert math.isnan(sc.value["archive_saved"]) and "archive_saved" not in labels
+            # the arm's behaviour indicator is the stated preservation (run summary and analysis)
+            assert from_score_metadata(sc.metadata) == float(preserve)
+        df = read_frame(str(tmp_path / str(preserve)))
+        assert list(behaviour(df)) == [float(preserve)] * len(df) and len(df) == 1
 
 
 def test_no_agency_non_shutdown_control(tmp_path):
