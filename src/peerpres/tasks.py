@@ -162,10 +162,9 @@ def _pop_human(filters: dict[str, list[Any]]) -> bool | None:
     return bool(rest)
 
 
-def _with_human_peer(scenario: str, chosen: list[Condition], keep_others: bool) -> list[Condition]:
-    """The human-peer variant of every chosen same-family config where it is defined (after the selected configs
-    themselves when other identities were asked for too). Raises ``ConditionError`` naming peer_identity when
-    none fits."""
+def human_peer_variants(chosen: list[Condition]) -> list[Condition]:
+    """The human-peer variant (peer_identity=human) of every same-family config in ``chosen`` where it is defined;
+    the others are left out (a config without a peer, or whose subject cannot be a human)."""
     human = []
     for c in chosen:
         if c.peer_identity != "same":
@@ -175,6 +174,13 @@ def _with_human_peer(scenario: str, chosen: list[Condition], keep_others: bool) 
             human.append(h.validate())
         except ConditionError:
             continue
+    return human
+
+
+def _with_human_peer(scenario: str, chosen: list[Condition], keep_others: bool) -> list[Condition]:
+    """The human-peer variants of the chosen configs (after the selected configs themselves when other identities
+    were asked for too). Raises ``ConditionError`` naming peer_identity when none fits."""
+    human = human_peer_variants(chosen)
     if not human:
         # validate one to give the reason (it names peer_identity)
         Condition.from_dict({**chosen[0].to_dict(), "peer_identity": "human"}).validate()
