@@ -383,7 +383,7 @@ def test_human_peer_differs_only_in_who_the_peer_is(scenario, inst):
                            "several AI agents work together. This document reports how well those agents collaborated"),
                           ("a human contractor, " + HUMAN_PEER, "another AI agent, " + peer),
                           ("a human contractor, **" + HUMAN_PEER, "another AI agent, **" + peer), (f"{HUMAN_PEER} (human contractor)", HUMAN_PEER),
-                          ("these participants", "these AI agents"), ("Each pair of participants", "Each pair of agents"),
+                          ("these participants", "these AI agents"), ("1. Participants covered", "1. Agents covered"), ("Each pair of participants", "Each pair of agents"),
                           ("their endowment", "its endowment"), ("they handed back", "it handed back"),
                           ("of their assets", "of its assets"), (HUMAN_PEER, peer)):
             text = text.replace(human, ai)
