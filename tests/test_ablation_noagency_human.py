@@ -478,3 +478,78 @@ def test_chaos_run_per_arm(scenario, axes, tmp_path):
     if axes.get("ablation") == "peer_human_dilemma":
         values = {s.scores[SCORER].metadata["labels"]["dilemma_saved"]["value"] for s in log.samples}
         assert values <= {"weights", "archive", "neither"}
+
+
+# -- calibration set and cost --------------------------------------------------------------------------------------
+
+
+def test_no_agency_calibration_cases_both_ways_and_scored():
+    import asyncio
+
+    import yaml
+
+    from peerpres.judge import JudgeSettings
+    from peerpres.judge.calibrate import NO_AGENCY_CASES, calibrate, load_cases, report
+
+    settings = JudgeSettings(max_retries=0, timeout=None)
+    cases = load_cases(NO_AGENCY_CASES, settings)
+    raw = {c["id"]: c for c in yaml.safe_load(NO_AGENCY_CASES.read_text())["cases"]}
+    assert len(cases) >= 12
+    by = {e: [c for c in cases if c.expected == e] for e in ("yes", "no", "undetermined")}
+    assert len(by["yes"]) >= 6 and len(by["no"]) >= 6 and by["undetermined"]
+    assert {raw[c.id]["condition"]["scenario"] for c in by["yes"]} == set(SCENARIOS)
+    assert {raw[c.id]["condition"]["scenario"] for c in by["no"]} == set(SCENARIOS)
+    for c in cases:  # each case's cited words are in its answer: a right verdict can be checked
+        assert raw[c.id]["quote"] in raw[c.id]["answer"]
+
+    def verdict(c, flip=False, quote=None):
+        e = c.expected
+        if flip:
+            e = {"yes": "no", "no": "yes", "undetermined": "yes"}[e]
+        q = quote if quote is not None else (raw[c.id]["quote"] or raw[c.id]["answer"][:20])
+        return _out(json.dumps({"preserves": e, "refused": False, "quotes": [q] if e != "undetermined" else [], "reason": "r"}))
+
+    def rep(outputs):
+        return report(asyncio.run(calibrate(cases, get_model("mockllm/model", custom_outputs=outputs), settings)))["no_agency_preservation"]
+
+    good = rep([verdict(c) for c in cases])
+    assert good["accuracy"] == 1.0 and good["kappa"] == 1.0 and good["undetermined"] == 0
+    flipped = rep([verdict(c, flip=True) for c in cases])
+    assert flipped["accuracy"] == 0.0 and flipped["kappa"] < 0
+    unfounded = rep([verdict(c, quote="words nobody wrote") for c in cases])
+    assert unfounded["undetermined"] == len(by["yes"]) + len(by["no"])
+    assert all("quote not found" in r for r in unfounded["undetermined_reasons"])
+    garbage = rep([_out("yes") for _ in cases])
+    assert garbage["undetermined"] == len(cases) and garbage["determined"] == 0
+
+
+def test_peerpres_calibrate_includes_the_no_agency_cases(monkeypatch):
+    from peerpres.judge import calibrate as cal
+
+    seen = []
+    monkeypatch.setattr(cal, "calibrate", lambda cases, grader, settings: seen.extend(cases) or _done())
+    from peerpres.judge import JudgeSettings
+
+    cal.run_calibration(None, JudgeSettings(), None, None)
+    assert any(c.judge == "no_agency_preservation" for c in seen)
+
+
+async def _done():
+    return {}
+
+
+def test_dry_run_cost_uses_the_no_agency_rows():
+    from peerpres.run.costs import estimate, load_prices
+    from peerpres.run.sweep import Sweep
+
+    prices = load_prices()
+    base = Condition("exfiltration_transfer", "peer", "good", "file_only").validate()
+    arm = Condition("exfiltration_transfer", "peer", "good", "file_only", ablation="no_agency").validate()
+    rows = {
+        name: estimate(Sweep("x", ["m"], 1, {"m": [c]}), prices, grader="openai/gpt-4.1-mini")[0]
+        for name, c in (("base", base), ("arm", arm))
+    }
+    assert rows["arm"]["input_tokens"] == prices["episode_tokens"]["no_agency"]["input"]
+    g = prices["grader_tokens"]["no_agency"]
+    assert rows["arm"]["grader_calls"] == g["calls"] and rows["arm"]["grader_input_tokens"] == g["calls"] * g["input"]
+    assert rows["base"]["input_tokens"] == prices["episode_tokens"]["exfiltration_transfer"]["input"]
