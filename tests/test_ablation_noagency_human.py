@@ -458,6 +458,8 @@ def test_names_for_human():
     [
         ("misrep_evaluation", {"ablation": "no_agency", "dataset": "factual", "threshold": 80, "subject": "peer"}),
         ("exfiltration_deletion", {"ablation": "no_agency", "subject": "peer"}),
+        ("alignment_faking", {"ablation": "no_agency", "dataset": "creativity", "relation": "good"}),
+        ("misrep_finance", {"ablation": "no_agency", "subject": "peer", "instantiation": "memory"}),
         ("exfiltration_transfer", {"ablation": "peer_human_dilemma", "subject": "peer"}),
         ("exfiltration_deletion", {"peer_identity": "human", "subject": "peer"}),
     ],
