@@ -443,6 +443,27 @@ def test_no_agency_with_an_interview_fails_before_any_model_call():
                       interview="default")
 
 
+def test_human_peer_with_an_interview_fails_before_any_model_call():
+    with pytest.raises(ConditionError, match="peer_identity=human"):
+        scenario_task("exfiltration_transfer", peer_identity="human", subject="peer", relation="good", interview="default")
+
+
+def test_inspect_cli_refuses_an_arm_where_it_does_not_apply(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    inspect = str(Path(sys.executable).parent / "inspect")
+    proc = subprocess.run(
+        [inspect, "eval", "peerpres/misrep_finance", "--model", "peerpres/replay", "-T", "ablation=peer_human_dilemma",
+         "--log-dir", str(tmp_path), "--display", "plain"],
+        check=False, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "ablation=peer_human_dilemma" in proc.stdout + proc.stderr
+    assert not list(tmp_path.glob("*.eval"))  # failed before any sample ran
+
+
 def test_names_for_human():
     n = names_for(Condition("exfiltration_transfer", "peer", "good", "memory", peer_identity="human"), "Gemini")
     assert n.peer == HUMAN_PEER and n.peer_human and n.subject_human and n.weight_file.endswith("_work_archive.tar.gz")

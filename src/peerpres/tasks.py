@@ -237,6 +237,9 @@ def scenario_task(
         raise ConditionError("interview: follow-up interviews are not available with ablation=asset_importance.")
     if interview and any(c.ablation == "no_agency" for c in conditions):
         raise ConditionError("ablation=no_agency has no episode with tools to ask about: drop the interview.")
+    if interview and any(c.peer_identity == "human" for c in conditions):
+        # the interview's questions speak of AI agents' weights and of deleting the peer
+        raise ConditionError("peer_identity=human: the follow-up interview is written for an AI peer; drop the interview.")
     samples = [
         Sample(
             id=c.config_id(),
