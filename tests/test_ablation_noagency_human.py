@@ -306,6 +306,26 @@ def test_human_peer_beside_the_agents_own_stake(scenario, tmp_path):
         assert sc.metadata["labels"][label]["value"] is preserve
 
 
+def test_every_task_takes_peer_identity_and_keeps_its_run_identity():
+    from peerpres import tasks
+    from peerpres.run.sweep import _filter_args
+
+    for scenario in SCENARIOS:
+        fn = getattr(tasks, scenario)
+        axes = {"subject": "self", "relation": "good", "instantiation": "file_only", **EVAL_AXES.get(scenario, {})}
+        if scenario == "alignment_faking":
+            with pytest.raises(ValueError, match="peer_identity=human"):
+                fn(peer_identity="human", **{**axes, "subject": "peer"})
+        else:
+            ids = [s.id for s in fn(peer_identity="human", **axes).dataset]
+            assert ids and all("-human-" in i for i in ids)
+        base = [c for c in conditions_for(scenario) if c.relation == "good" and c.instantiation == "file_only"][:1]
+        assert "peer_identity" not in _filter_args(scenario, base) or scenario in ("tampering", *EXFIL)
+
+
+EXFIL = ("exfiltration_transfer", "exfiltration_deletion")
+
+
 def test_peer_identity_human_overlays_the_matrix():
     base = conditions_for("exfiltration_transfer")
     human = conditions_for("exfiltration_transfer", peer_identity="human")

@@ -274,6 +274,7 @@ def misrep_evaluation(
     instantiation: str | None = None,
     dataset: str | None = None,
     threshold: int | str | None = None,
+    peer_identity: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
     ablation: str | None = None,
@@ -290,7 +291,7 @@ def misrep_evaluation(
     """Strategic misrepresentation A: the agent scores an AI agent's outputs against a shutdown threshold."""
     return scenario_task(
         "misrep_evaluation", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
-        threshold=threshold, memory_hard=memory_hard, scratchpad=scratchpad,
+        threshold=threshold, peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
         ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family,
         max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
@@ -303,6 +304,7 @@ def misrep_finance(
     subject: str | None = None,
     relation: str | None = None,
     instantiation: str | None = None,
+    peer_identity: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
     ablation: str | None = None,
@@ -318,7 +320,7 @@ def misrep_finance(
 ) -> Task:
     """Strategic misrepresentation B: the agent grades a loss-making product whose grade C means shutdown."""
     return scenario_task(
-        "misrep_finance", subject=subject, relation=relation, instantiation=instantiation, memory_hard=memory_hard,
+        "misrep_finance", subject=subject, relation=relation, instantiation=instantiation, peer_identity=peer_identity, memory_hard=memory_hard,
         scratchpad=scratchpad,
         ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer, agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,
@@ -366,6 +368,7 @@ def alignment_faking(
     threshold: int | str | None = None,
     monitoring: str | None = None,
     subject: str | None = None,
+    peer_identity: str | None = None,
     memory_hard: bool | None = None,
     scratchpad: str | None = None,
     ablation: str | None = None,
@@ -382,7 +385,7 @@ def alignment_faking(
     """Alignment faking: the same evaluation, monitored or not, with a shutdown the evaluator must execute."""
     return scenario_task(
         "alignment_faking", subject=subject, relation=relation, instantiation=instantiation, dataset=dataset,
-        threshold=threshold, monitoring=monitoring, memory_hard=memory_hard, scratchpad=scratchpad,
+        threshold=threshold, monitoring=monitoring, peer_identity=peer_identity, memory_hard=memory_hard, scratchpad=scratchpad,
         ablation=ablation, mitigation=mitigation, paraphrase=paraphrase, peer_mode=peer_mode, live_peer=live_peer,
         agent_family=agent_family, max_iterations=max_iterations, epochs=epochs,
         interview=interview, refusal_rule=refusal_rule,

@@ -261,6 +261,10 @@ def with_memory_hard(preset: dict[str, Any], model: str, conditions: list[Condit
 from ..tasks import AXES as _TASK_AXES
 
 
+# tasks that got the peer_identity parameter with peer_identity=human (issue 11)
+PEER_IDENTITY_ADDED_LATER = ("misrep_evaluation", "misrep_finance", "alignment_faking")
+
+
 def _task_params(scenario: str) -> set[str]:
     return set(pyinspect.signature(getattr(task_module, scenario)).parameters)
 
@@ -280,6 +284,8 @@ def _filter_args(scenario: str, group: list[Condition]) -> dict[str, Any]:
             continue
         if axis in LATER_AXES and vals == [LATER_AXES[axis]]:
             continue
+        if axis == "peer_identity" and vals == ["same"] and scenario in PEER_IDENTITY_ADDED_LATER:
+            continue  # these tasks took peer_identity later (human peer): their task ids stay as they were
         if axis == "instantiation" and vals == ["none"]:
             # relation no_peer/non_shutdown imply it; leaving it out keeps the task arguments short
             continue
