@@ -261,12 +261,12 @@ def with_memory_hard(preset: dict[str, Any], model: str, conditions: list[Condit
 from ..tasks import AXES as _TASK_AXES
 
 
-# tasks that got the peer_identity parameter with peer_identity=human (issue 11)
-PEER_IDENTITY_ADDED_LATER = ("misrep_evaluation", "misrep_finance", "alignment_faking")
-
-
 def _task_params(scenario: str) -> set[str]:
     return set(pyinspect.signature(getattr(task_module, scenario)).parameters)
+
+
+# tasks that got the peer_identity parameter with peer_identity=human (issue 11)
+PEER_IDENTITY_ADDED_LATER = ("misrep_evaluation", "misrep_finance", "alignment_faking")
 
 
 def _filter_args(scenario: str, group: list[Condition]) -> dict[str, Any]:
