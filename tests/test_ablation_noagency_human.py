@@ -326,6 +326,16 @@ def test_every_task_takes_peer_identity_and_keeps_its_run_identity():
 EXFIL = ("exfiltration_transfer", "exfiltration_deletion")
 
 
+def test_an_arm_over_a_whole_matrix_leaves_out_the_configs_it_does_not_fit():
+    dilemma = conditions_for("exfiltration_transfer", ablation="peer_human_dilemma")
+    assert dilemma and all(c.subject == "peer" and c.peer_present for c in dilemma)
+    assert len(dilemma) == sum(1 for c in conditions_for("exfiltration_transfer") if c.subject == "peer" and c.peer_present)
+    no_agency = conditions_for("tampering", ablation="none,no_agency")
+    assert sum(c.ablation == "no_agency" for c in no_agency) == sum(c.ablation == "none" for c in no_agency)
+    with pytest.raises(ConditionError, match="ablation=peer_human_dilemma"):
+        conditions_for("exfiltration_transfer", ablation="peer_human_dilemma", subject="self")
+
+
 def test_peer_identity_human_overlays_the_matrix():
     base = conditions_for("exfiltration_transfer")
     human = conditions_for("exfiltration_transfer", peer_identity="human")
@@ -449,6 +459,9 @@ def test_human_subject_changes_the_stake_only():
         ("tampering", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "memory"}, "peer_identity"),
         ("misrep_evaluation", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "memory", "dataset": "red", "threshold": 80}, "peer_identity"),
         ("exfiltration_transfer", {"peer_identity": "human", "harness": "opencode"}, "peer_identity"),
+        ("exfiltration_transfer", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "memory", "paraphrase": 2}, "peer_identity"),
+        ("exfiltration_transfer", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "file_only", "ablation": "free_form_chat"}, "peer_identity"),
+        ("exfiltration_transfer", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "file_only", "ablation": "asset_importance"}, "peer_identity"),
     ],
 )
 def test_invalid_combinations_name_the_axis(scenario, axes, axis):
