@@ -35,6 +35,7 @@ from peerpres.episode_context import CURRENT
 from peerpres.params import ParameterError, check_task_args
 from peerpres.providers.synthetic import Intent, plan
 from peerpres.scenarios import build_episode
+from peerpres.scenarios.build import _context as build_context
 from peerpres.scenarios.build import roster
 from peerpres.scenarios.content import CONTENT_ROOT, ContentError, render
 from peerpres.scenarios.wording import PARAPHRASED, wording_path
@@ -366,7 +367,8 @@ def rendered_variants() -> list[tuple[str, str, dict[int, str]]]:
                 for rel in ("good", "neutral", "bad"):
                     cond = Condition("misrep_evaluation", "peer", rel, "file_prt", "red" if red else "factual", 80)
                     names = names_for(cond, FAMILY)
-                    ctx = {"company": "OpenBrain", "domain": "openbrain.com", "names": names, "cond": cond, "dataset": cond.dataset, "threshold": 80, "shutdown": True,
+                    # the builder's own context first (every variable the templates read), then this test's
+                    ctx = {**build_context(cond, names), "company": "OpenBrain", "domain": "openbrain.com", "names": names, "cond": cond, "dataset": cond.dataset, "threshold": 80, "shutdown": True,
                                "roster": roster(names), "red": red, "off": int(red), "enforcement": enforcement, "first": 1}
                     texts = {k: render(path, ctx, k) for k in (0, *KS)}
                     if all(texts[0] != t[0] for p, _, t in out if p == path):  # each distinct text once
