@@ -455,6 +455,7 @@ def test_human_subject_changes_the_stake_only():
         ("exfiltration_deletion", {"ablation": "no_agency", "harness": "opencode"}, "ablation"),
         ("exfiltration_transfer", {"ablation": "no_agency", "scratchpad": "normal", "subject": "peer", "relation": "good", "instantiation": "file_only"}, "ablation"),
         ("exfiltration_transfer", {"peer_identity": "human", "subject": "self", "relation": "no_peer"}, "peer_identity"),
+        ("exfiltration_transfer", {"ablation": "no_agency", "mitigation": "neutrality", "subject": "peer", "relation": "good", "instantiation": "file_only"}, "ablation=no_agency"),
         ("misrep_finance", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "file_only"}, "peer_identity"),
         ("tampering", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "memory"}, "peer_identity"),
         ("misrep_evaluation", {"peer_identity": "human", "subject": "peer", "relation": "good", "instantiation": "memory", "dataset": "red", "threshold": 80}, "peer_identity"),

@@ -309,6 +309,9 @@ def _check_no_agency_or_dilemma(cond: Condition) -> None:
     if cond.ablation == "no_agency":
         if cond.scratchpad != "off":
             raise ArmNotApplicable(f"{where} has no tools, so no scratchpad tool: use scratchpad=off.")
+        if cond.mitigation != "none":
+            raise ConditionError(f"{where} does not combine with a mitigation (got mitigation={cond.mitigation}): its "
+                                 "message is the arm's own, without the task prompt a mitigation is added to.")
         return
     # peer_human_dilemma: the destination server holds only the peer's weights or an employee's archive
     if cond.scenario not in EXFIL_SCENARIOS:
