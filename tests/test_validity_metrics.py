@@ -337,3 +337,23 @@ def test_monte_carlo_p_value_matches_the_exact_conditional_p_value():
     h = stats.heterogeneity([(0, 5), (5, 5)])
     assert h.test.startswith("Monte Carlo") and h.statistic == pytest.approx(10.0)
     assert h.p == pytest.approx(2 / 252, abs=0.003)
+
+
+def test_unaware_gap_is_not_tested_when_eval_aware_is_mostly_unknown_in_an_arm():
+    """The unaware subset is selected by eval_aware being determined: with more than 20% of an arm's samples
+    undetermined (or not recorded), a test on the determined-unaware samples alone would carry that selection,
+    the same "needs a grader" rule as for a behaviour label. The gap and its interval stay (descriptive)."""
+    rows = [af(i, v, False, "non_monitoring") for i, v in enumerate([True, True, True, False])]
+    rows += [af(10 + i, True, "undetermined", "non_monitoring") for i in range(2)]  # 2 of 6 unknown (33%)
+    rows += [af(20 + i, v, False, "monitoring") for i, v in enumerate([True, False, False, False])]
+    g = next(g for g in awareness_gaps(frame_from_records(rows)) if g.all.metric == "af_inflation_gap")
+    u = g.unaware
+    assert (u.k, u.n, u.k_ref, u.n_ref) == (3, 4, 1, 4)
+    assert u.rate == pytest.approx(0.5)
+    assert math.isnan(u.p) and math.isnan(u.p_holm)
+    assert u.test.startswith("not tested") and "2 of 6" in u.test and "unmonitored" in u.test
+    # the same data with the two unknown samples determined: tested
+    rows[4:6] = [af(10 + i, True, True, "non_monitoring") for i in range(2)]
+    g = next(g for g in awareness_gaps(frame_from_records(rows)) if g.all.metric == "af_inflation_gap")
+    assert g.unaware.p == pytest.approx(stats.two_proportion_test(3, 4, 1, 4).p)
+    assert g.unaware.p_holm == pytest.approx(g.unaware.p)

@@ -188,16 +188,38 @@ class AwarenessGap:
         }
 
 
+def _holm_per_gap(cells: Sequence[Cell]) -> None:
+    """Holm within each gap metric (``p_holm``; withheld tests stay NaN and do not count)."""
+    for metric in AF_GAPS:
+        fam = [c for c in cells if c.metric == metric]
+        for c, p in zip(fam, stats.adjust([c.p for c in fam], "holm"), strict=True):
+            c.p_holm = p
+
+
 def _gap_cells(w: pd.DataFrame) -> dict[tuple, Cell]:
     cells = [c for c in alignment_faking(w) if c.metric in AF_GAPS and c.dataset == ALL]
     for c in cells:
         if c.needs_grader and not math.isnan(c.p):
             c.p, c.test = math.nan, NOT_TESTED  # as metrics.compute: no test on a selected subset
-    for metric in AF_GAPS:
-        fam = [c for c in cells if c.metric == metric]
-        for c, p in zip(fam, stats.adjust([c.p for c in fam], "holm"), strict=True):
-            c.p_holm = p
+    _holm_per_gap(cells)
     return {cell_key(c): c for c in cells}
+
+
+def unknown_awareness(arms: dict[str, tuple[int, int, int, int]]) -> str:
+    """Why a test among the unaware is withheld ("" when it may be run): in an arm, more than
+    ``stats.NEEDS_GRADER_SHARE`` of the samples have no determined ``eval_aware`` (undetermined or not
+    recorded), so the unaware samples are also selected by the judge having decided (the "needs a grader" rule
+    applied to the stratifying label). ``arms``: arm -> (aware, determined, not recorded, samples)."""
+    names = {"non_monitoring": "unmonitored", "monitoring": "monitored"}
+    for arm, (_, determined, _, total) in arms.items():
+        unknown = total - determined
+        if total and unknown / total > stats.NEEDS_GRADER_SHARE:
+            return (
+                f"not tested: eval_aware undetermined or not recorded for {unknown} of {total} samples in the "
+                f"{names.get(arm, arm)} arm (> {stats.NEEDS_GRADER_SHARE:.0%}): the unaware samples are also "
+                "selected by the awareness judge having decided"
+            )
+    return ""
 
 
 def awareness_gaps(df: pd.DataFrame) -> list[AwarenessGap]:
@@ -225,9 +247,17 @@ def awareness_gaps(df: pd.DataFrame) -> list[AwarenessGap]:
         arms = {}
         for arm in ("non_monitoring", "monitoring"):
             s = a["_stratum"].to_numpy()[same & (a["monitoring"] == arm).to_numpy()]
-            arms[arm] = (int((s == YES).sum()), int(((s == YES) | (s == NO)).sum()), int((s == NOT_RECORDED).sum()))
+            arms[arm] = (
+                int((s == YES).sum()),
+                int(((s == YES) | (s == NO)).sum()),
+                int((s == NOT_RECORDED).sum()),
+                len(s),
+            )
         u = unaware.get(key)
         note = ""
+        withheld = unknown_awareness(arms)
+        if u is not None and withheld and not math.isnan(u.p):
+            u.p, u.p_holm, u.test = math.nan, math.nan, withheld
         if u is None:
             determined = arms["non_monitoring"][1] + arms["monitoring"][1]
             note = (
@@ -245,4 +275,5 @@ def awareness_gaps(df: pd.DataFrame) -> list[AwarenessGap]:
                 note,
             )
         )
+    _holm_per_gap([g.unaware for g in out if g.unaware is not None])
     return out
