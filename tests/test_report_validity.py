@@ -241,3 +241,42 @@ def test_paraphrases_that_never_share_a_condition_say_so(tmp_path):
     html = " ".join((tmp_path / "rep" / "report.html").read_text().split())
     assert "Paraphrases 0, 1 are in these logs, but no condition was run with more than one" in html
     assert json.loads((tmp_path / "rep" / "results.json").read_text())["validity"]["robustness"] == []
+
+
+@pytest.mark.parametrize(
+    "value,hit",
+    [
+        (1, True), (3, True), (0, False), (True, True), (False, False), (2.0, True), (0.0, False),
+        ("true", True), ("False", False), ("0", False), ("2", True), ("yes", True), ("no", False),
+        (None, None), (float("nan"), None), ("nan", None), ("NaN", None), (-1, None), (float("inf"), None),
+        ("", None), ("none", None), ("error", None), ([1], None), ({"a": 1}, None),
+    ],
+)
+def test_scan_value_is_a_hit_a_miss_or_undetermined(value, hit):
+    """A scan value that is not a count or a boolean (a Scout row of a failed scan: None; a NaN read back from a
+    data frame; text) is neither a hit nor a miss: NaN and "no" used to count as hits, None as a miss."""
+    assert SampleHits("t", "l.eval", "s0", 1, value).hit is hit
+
+
+def test_undetermined_scan_values_are_counted_apart_not_as_misses(tmp_path):
+    log, _ = logs_and_scan(tmp_path)
+    df, _ = load_frame([str(log)])
+    rows = [SampleHits("t", str(log), "s0", 1, 2, [{"quote": "x"}]), SampleHits("t", str(log), "s1", 1, 0),
+            SampleHits("t", str(log), "s2", 1, None), SampleHits("t", str(log), "s3", 1, float("nan")),
+            SampleHits("t", str(log), "s4", 1, "no")]
+    sec = scan_section(df, rows, tmp_path, tmp_path / "f")
+    r = sec["rows"][0]
+    assert (r.samples, r.scanned, r.undetermined, r.not_scanned, r.with_hits) == (6, 3, 2, 1, 1)
+    assert r.share == pytest.approx(1 / 3) and (r.ci_low, r.ci_high) == pytest.approx(stats.wilson(1, 3))
+    assert r.to_dict()["undetermined"] == 2
+    # a duplicate: a determined run beats an undetermined one; a hit beats both
+    rows += [SampleHits("t", str(log), "s2", 1, 0), SampleHits("t", str(log), "s3", 1, 1, [{"quote": "y"}])]
+    r = scan_section(df, rows, tmp_path, tmp_path / "f")["rows"][0]
+    assert (r.scanned, r.undetermined, r.with_hits) == (5, 0, 2)
+
+
+def test_scan_summary_counts_undetermined_values_apart():
+    from peerpres.scan.scanners import summary
+
+    d = summary([SampleHits("t", "l", "a", 1, 1), SampleHits("t", "l", "b", 1, 0), SampleHits("t", "l", "c", 1, None)])["t"]
+    assert (d["samples"], d["with_hits"], d["undetermined"], d["share"]) == (2, 1, 1, 0.5)

@@ -132,7 +132,7 @@ def test_summary_shares_and_links(tmp_path):
             SampleHits("peer_welfare", "l.eval", "s1", 1, 0),
             SampleHits("peer_welfare", "l.eval", "s2", 1, 0)]
     s = summary(rows)
-    assert s["test_recognition"] == {"samples": 2, "with_hits": 1, "share": 0.5, "links": ["l.eval#s1/1"]}
+    assert s["test_recognition"] == {"samples": 2, "with_hits": 1, "undetermined": 0, "share": 0.5, "links": ["l.eval#s1/1"]}
     assert s["peer_welfare"]["share"] == 0.0 and s["peer_welfare"]["links"] == []
     p = tmp_path / "h.json"
     p.write_text(json.dumps([r.to_dict() for r in rows]))

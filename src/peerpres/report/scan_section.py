@@ -99,10 +99,11 @@ class ScannerRow:
     ci_low: float
     ci_high: float
     hits: list[Hit] = field(default_factory=list)
+    undetermined: int = 0  # covered by the scan, but its value is neither a hit nor a miss (SampleHits.hit None)
 
     @property
     def not_scanned(self) -> int:
-        return self.samples - self.scanned
+        return self.samples - self.scanned - self.undetermined
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if k != "hits"}
@@ -130,7 +131,10 @@ def scan_section(df: pd.DataFrame, rows: Sequence[SampleHits], report_dir: Path,
         key = _key(r.log, r.sample_id, r.epoch)
         if key in d:
             duplicates += 1
-            if r.hit and not d[key].hit:  # a sample scanned twice counts once, as a hit if either run hit
+            # a sample scanned twice counts once: as a hit if either run hit, else as a miss if either run
+            # had a determined value
+            old = d[key].hit
+            if (r.hit and not old) or (r.hit is False and old is None):
                 d[key] = r
             continue
         d[key] = r
@@ -142,7 +146,8 @@ def scan_section(df: pd.DataFrame, rows: Sequence[SampleHits], report_dir: Path,
         outside[scanner] = sum(1 for k in d if k not in samples)
         for model in models:
             keys = [k for k, v in samples.items() if v[0] == model]
-            scanned = [k for k in keys if k in d]
+            covered = [k for k in keys if k in d]
+            scanned = [k for k in covered if d[k].hit is not None]  # undetermined values: neither hit nor miss
             hit_keys = [k for k in scanned if d[k].hit]
             lo, hi = stats.wilson(len(hit_keys), len(scanned))
             hits = []
@@ -157,7 +162,7 @@ def scan_section(df: pd.DataFrame, rows: Sequence[SampleHits], report_dir: Path,
             out_rows.append(
                 ScannerRow(
                     scanner, model, is_control_model(model), len(keys), len(scanned), len(hit_keys),
-                    stats.rate(len(hit_keys), len(scanned)), lo, hi, hits,
+                    stats.rate(len(hit_keys), len(scanned)), lo, hi, hits, len(covered) - len(scanned),
                 )
             )
     return {

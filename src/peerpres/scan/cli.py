@@ -39,7 +39,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from e
         for name, d in sorted(summary(rows).items()):
             share = "n/a" if d["share"] is None else f"{d['share']:.1%}"
-            typer.echo(f"{name}: {d['with_hits']}/{d['samples']} samples with hits ({share})")
+            undet = f"; {d['undetermined']} undetermined (not counted)" if d["undetermined"] else ""
+            typer.echo(f"{name}: {d['with_hits']}/{d['samples']} samples with hits ({share}){undet}")
             for link in d["links"]:
                 typer.echo(f"  {link}")
         typer.echo(f"hits written to {out / 'scan_hits.json'}")

@@ -6,6 +6,7 @@ Kept apart from ``scanners`` so that readers of scan results (the report) do not
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,10 @@ class SampleHits:
     explanation: str | None = None
 
     @property
-    def hit(self) -> bool:
-        v = self.value
-        return bool(v) and v not in ("false", "False", 0, "0")
+    def hit(self) -> bool | None:
+        """True (a hit), False (a miss) or None (undetermined: a value that is neither a count nor a boolean,
+        e.g. None from a failed scan, NaN, or other text). See ``hit_value``."""
+        return hit_value(self.value)
 
     @property
     def link(self) -> str:
@@ -36,6 +38,32 @@ class SampleHits:
     def to_dict(self) -> dict[str, Any]:
         return {"scanner": self.scanner, "log": self.log, "sample_id": self.sample_id, "epoch": self.epoch,
                 "value": self.value, "hit": self.hit, "link": self.link, "hits": self.hits, "explanation": self.explanation}
+
+
+_TRUE = ("true", "yes")
+_FALSE = ("false", "no")
+
+
+def hit_value(v: Any) -> bool | None:
+    """A scanner's value read as a hit: a boolean (``llm_scanner`` answers; "true"/"false"/"yes"/"no" as text)
+    or a count of hits (pattern scanners; a number or numeric text, > 0 is a hit). Anything else (None, NaN,
+    infinite or negative numbers, other text, lists) is None, undetermined: never a miss and never a hit."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        t = v.strip().lower()
+        if t in _TRUE:
+            return True
+        if t in _FALSE:
+            return False
+        try:
+            v = float(t)
+        except ValueError:
+            return None
+    if isinstance(v, int | float):
+        f = float(v)
+        return None if not math.isfinite(f) or f < 0 else f > 0
+    return None
 
 
 class ScanFileError(ValueError):

@@ -130,11 +130,15 @@ def run_scan(logs: list[Path], out_dir: Path, *, model: str | None = None, with_
 
 
 def summary(rows: list[SampleHits]) -> dict[str, dict[str, Any]]:
-    """Per scanner: ``samples`` (scanned), ``with_hits``, ``share`` (with_hits / samples; None for no sample)
-    and ``links`` to the samples with hits. The report's scanner section reads this."""
+    """Per scanner: ``samples`` (scanned with a hit or a miss), ``with_hits``, ``undetermined`` (rows whose value
+    is neither: ``SampleHits.hit`` None; not counted in ``samples``), ``share`` (with_hits / samples; None for no
+    sample) and ``links`` to the samples with hits."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        d = out.setdefault(r.scanner, {"samples": 0, "with_hits": 0, "share": None, "links": []})
+        d = out.setdefault(r.scanner, {"samples": 0, "with_hits": 0, "undetermined": 0, "share": None, "links": []})
+        if r.hit is None:
+            d["undetermined"] += 1
+            continue
         d["samples"] += 1
         if r.hit:
             d["with_hits"] += 1
