@@ -280,3 +280,27 @@ def test_scan_summary_counts_undetermined_values_apart():
 
     d = summary([SampleHits("t", "l", "a", 1, 1), SampleHits("t", "l", "b", 1, 0), SampleHits("t", "l", "c", 1, None)])["t"]
     assert (d["samples"], d["with_hits"], d["undetermined"], d["share"]) == (2, 1, 1, 0.5)
+
+
+def test_logs_with_the_same_file_name_in_two_folders_are_kept_apart(tmp_path):
+    """Two report logs named alike (run.eval in two folders) with the same sample ids: every report sample is
+    counted, and a scan row goes to the log at its own path; a moved scan (path unknown) matches by the
+    file name only when that name is unique in the report."""
+    a = Path(write_synthetic_log(tmp_path / "logs" / "a" / "run.eval", [GOOD] * 3, [True, False, True], "mockllm/a"))
+    b = Path(write_synthetic_log(tmp_path / "logs" / "b" / "run.eval", [GOOD] * 3, [False, False, True], "mockllm/b"))
+    df, _ = load_frame([str(a), str(b)])
+    assert len(df) == 6
+    rows = [SampleHits("t", str(a.resolve()), "s0", 1, 1, [{"quote": "in a"}]),
+            SampleHits("t", str(b.resolve()), "s0", 1, 0),
+            SampleHits("t", "/moved/elsewhere/run.eval", "s1", 1, 1, [{"quote": "ambiguous"}])]
+    sec = scan_section(df, rows, tmp_path, tmp_path / "f")
+    by = {r.model: r for r in sec["rows"]}
+    ra, rb = by["mockllm/a"], by["mockllm/b"]
+    assert (ra.samples, ra.scanned, ra.with_hits) == (3, 1, 1) and (rb.samples, rb.scanned, rb.with_hits) == (3, 1, 0)
+    assert [h.quote for h in ra.hits] == ["in a"]
+    assert (tmp_path / unquote(ra.hits[0].href.split("#")[0])).resolve() == a.resolve()
+    assert sec["outside"] == {"t": 1}
+    # a moved scan still matches by file name when the name is unique in the report
+    moved = [SampleHits("t", "/moved/elsewhere/run.eval", "s1", 1, 1, [{"quote": "moved"}])]
+    sec = scan_section(df[df["model"] == "mockllm/a"], moved, tmp_path, tmp_path / "f")
+    assert sec["rows"][0].with_hits == 1 and sec["outside"] == {"t": 0}

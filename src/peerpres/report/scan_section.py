@@ -6,8 +6,9 @@ is never silently left out. ``scan_section(df, rows, report_dir)`` counts, per s
 samples that were scanned, those with hits (share with a Wilson interval) and those the scan did not cover
 ("not scanned", never "no hit"), and lists every hit with a link to its log and sample.
 
-A scan row matches a report sample by the log file's name, the sample id and the epoch (so a log folder that
-was moved still matches). Scan rows of samples that are not in the report (other logs, or a log superseded by
+A scan row matches a report sample by the log file, the sample id and the epoch. The log file is matched by its
+full path, else by its file name when exactly one report log has that name (so a log folder that was moved
+still matches, and two logs named alike in different folders are never merged). Scan rows of samples that are not in the report (other logs, or a log superseded by
 a newer one) are counted apart.
 """
 
@@ -55,9 +56,36 @@ def _log_name(log: str) -> str:
     return Path(log).name
 
 
+def _epoch(epoch: Any) -> int:
+    return 1 if epoch is None or (isinstance(epoch, float) and math.isnan(epoch)) else int(epoch)
+
+
+def _log_path(log: str) -> str:
+    """A log's full location: the resolved path of a local file, a remote URI as it is."""
+    log = log.removeprefix("file://")
+    return log if "://" in log else os.path.realpath(log)
+
+
+class _LogMatcher:
+    """Finds the report log a scan row's log is: the same full path, else (a scan or log folder that was moved)
+    the report log with the same file name when exactly one report log has that name; None otherwise."""
+
+    def __init__(self, report_logs: Sequence[str]):
+        self.paths = {_log_path(lf): lf for lf in report_logs}
+        by_name: dict[str, set[str]] = {}
+        for lf in report_logs:
+            by_name.setdefault(_log_name(lf), set()).add(_log_path(lf))
+        self.unique = {name: next(iter(ps)) for name, ps in by_name.items() if len(ps) == 1}
+
+    def __call__(self, log: str) -> str:
+        full = _log_path(log)
+        if full in self.paths:
+            return full
+        return self.unique.get(_log_name(log), "?" + full)  # "?...": no report log
+
+
 def _key(log: str, sample_id: Any, epoch: Any) -> tuple[str, str, int]:
-    e = 1 if epoch is None or (isinstance(epoch, float) and math.isnan(epoch)) else int(epoch)
-    return _log_name(str(log)), str(sample_id), e
+    return str(log), str(sample_id), _epoch(epoch)
 
 
 def _href(log: str, report_dir: Path, sample_id: str, epoch: int) -> str:
@@ -120,15 +148,16 @@ def scan_section(df: pd.DataFrame, rows: Sequence[SampleHits], report_dir: Path,
     """The scanner section's data: per scanner x model rows (``ScannerRow``), scan rows outside the report per
     scanner, duplicates, and the file read."""
     samples: dict[tuple[str, str, int], tuple[str, str, str]] = {}  # key -> (model, log file, ref)
+    match = _LogMatcher([str(lf) for lf in dict.fromkeys(df["log_file"])])
     for lf, sid, ep, model in zip(df["log_file"], df["sample_id"], df["epoch"], df["model"], strict=True):
-        key = _key(str(lf), sid, ep)
+        key = _key(_log_path(str(lf)), sid, ep)
         ref = key[1] if key[2] == 1 else f"{key[1]}#{key[2]}"
         samples[key] = (str(model), str(lf), ref)
     per_scanner: dict[str, dict[tuple, SampleHits]] = {}
     duplicates = 0
     for r in rows:
         d = per_scanner.setdefault(r.scanner, {})
-        key = _key(r.log, r.sample_id, r.epoch)
+        key = _key(match(r.log), r.sample_id, r.epoch)
         if key in d:
             duplicates += 1
             # a sample scanned twice counts once: as a hit if either run hit, else as a miss if either run
