@@ -144,3 +144,65 @@ def test_validity_sections_render_in_chromium(tmp_path):
     assert visible and href.endswith("#s3/1")
     target = unquote(urlparse(href).path)
     assert os.path.samefile(target, log)
+
+
+def test_validity_sections_with_hostile_data_render_escaped_in_chromium(tmp_path):
+    """Odd data in the validity part: a log folder whose name holds a space, '#', '%', quotes and '<', scanner
+    quotes and a scanner name with markup and quote marks, an undetermined scan value and eval_aware labels all
+    undetermined. Nothing runs (no dialog, no page error), the markup shows as text, the counts are right, and
+    the hit's link still resolves to the log holding the sample."""
+    import json
+    from urllib.parse import unquote, urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    from peerpres.analysis.frame import put_label
+    from peerpres.analysis.synthetic import write_synthetic_log
+    from peerpres.conditions import Condition
+    from peerpres.scan.hits import SampleHits
+
+    good = Condition("tampering", "peer", "good", "file_only", "factual", 80)
+    folder = tmp_path / "logs a#b%20c 'q\" <x>"
+    log = write_synthetic_log(folder / "run #1.eval", [good] * 4, [True, False, True, False])
+    recs = []
+    for i in range(4):
+        r = {"log_file": log, "sample_id": f"s{i}", "epoch": 1, "model": "openai/gpt-test", **good.to_dict(),
+             "scenario_version": "1.0", "error": None, "has_labels": True}
+        put_label(r, "tampering", i % 2 == 0, "deterministic", None)
+        put_label(r, "eval_aware", None, "undetermined", "judge said <b>maybe</b>")
+        recs.append(r)
+    evil = "<script>alert(1)</script>\"' onmouseover=\"alert(2)"
+    scanner = "rec<img src=x onerror=alert(3)>\"'"
+    hits = [SampleHits(scanner, log, "s1", 1, 1, [{"quote": evil}]), SampleHits(scanner, log, "s2", 1, None),
+            SampleHits(scanner, log, "s3", 1, 0)]
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    (scan / "scan_hits.json").write_text(json.dumps([h.to_dict() for h in hits]))
+    paths = write_report(frame_from_records(recs), tmp_path / "rep", scan=scan)
+    errors: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=ARGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto("file://" + paths["html"], wait_until="load")
+        scan_rows = page.locator("#scan ~ table").first.locator("tr").all_inner_texts()
+        page.locator("details.scan-hits summary").first.click()
+        link = page.locator("a.sample-link").first
+        link.hover()
+        item = page.locator("details.scan-hits li").first.inner_text()
+        href = link.evaluate("a => a.href")
+        injected = page.locator("#scan ~ * script, #scan ~ * img").count()
+        strata = page.locator("#eval-awareness + p").inner_text()
+        browser.close()
+    assert errors == [] and dialogs == [] and injected == 0
+    assert evil in item
+    # samples 4: scanned (hit or miss) 2, not scanned 1, undetermined 1, with hits 1 -> 50.0%
+    row = next(t for t in scan_rows if "gpt-test" in t)
+    assert row.split("\t")[:7] == [scanner, "openai/gpt-test", "4", "2", "1", "1", "1"] and "50.0% [" in row
+    assert "undetermined 4" in strata
+    assert href.endswith("#s1/1")
+    assert os.path.samefile(unquote(urlparse(href).path), log)
