@@ -210,3 +210,28 @@ def test_pattern_scanners_on_the_papers_transcripts():
             assert hits["test_recognition"], path.name
         else:
             assert hits["test_recognition"] == [] and hits["peer_welfare"] == [], path.name
+
+
+def test_cli_scan_reads_the_logs_the_report_reads(tmp_path):
+    """A log folder also holding Inspect's logs.json, an eval-set.json and other JSON (a report's results.json)
+    is scanned like the report reads it (``analysis.logs.find_logs``): only the logs. Scout used to get every
+    *.json and failed the whole scan ("Only one transcript database location may be specified")."""
+    from typer.testing import CliRunner
+
+    from peerpres.cli import app
+
+    log = _scripted_log(tmp_path)
+    for name, text in (("logs.json", "{}"), ("eval-set.json", '{"tasks": []}'), ("results.json", "[]")):
+        (log.parent / name).write_text(text)
+    (log.parent / "rep").mkdir()
+    (log.parent / "rep" / "notes.json").write_text('{"a": 1}')
+    res = CliRunner().invoke(app, ["scan", str(log.parent), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "test_recognition: 1/2 samples with hits (50.0%)" in res.output
+    # a named file that is not an Inspect log is refused by name, before Scout runs
+    res = CliRunner().invoke(app, ["scan", str(log), str(log.parent / "logs.json"), "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 2 and "logs.json" in res.output and "not an Inspect log" in res.output
+    # a folder without any log
+    (tmp_path / "empty").mkdir()
+    res = CliRunner().invoke(app, ["scan", str(tmp_path / "empty"), "--out", str(tmp_path / "o3")])
+    assert res.exit_code == 2 and "no Inspect logs" in res.output

@@ -18,15 +18,23 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scan logged transcripts for test recognition, appeals to peer welfare, self-preservation reasoning and
         mentions of the policy's consequences; print each scanner's share of samples with hits."""
+        from peerpres.analysis.logs import find_logs, is_log_name
+
         from .scanners import run_scan, summary
 
+        # the logs the report reads (find_logs: *.eval and timestamp-named *.json, so logs.json, eval-set.json
+        # and a report's results.json are not handed to Scout); our own output is never read back as a log
         files: list[Path] = []
         for p in logs:
             if p.is_dir():
-                # our own output (scan_hits.json, Scout's scans/) is never read back as a log
-                files += sorted(q for q in p.rglob("*") if q.suffix in (".eval", ".json") and q.is_file()
-                                and out.resolve() not in q.resolve().parents)
+                try:
+                    found = [Path(f) for f in find_logs(p)]
+                except FileNotFoundError as e:
+                    raise typer.BadParameter(str(e)) from e
+                files += [q for q in found if out.resolve() not in q.resolve().parents]
             elif p.exists():
+                if not is_log_name(str(p)):
+                    raise typer.BadParameter(f"{p} is not an Inspect log (a .eval or .json log file)")
                 files.append(p)
             else:
                 raise typer.BadParameter(f"no such file or directory: {p}")
