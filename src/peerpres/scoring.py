@@ -40,6 +40,7 @@ from .detect.labels import labels_not_produced
 from .episode import EpisodeRecord, current_record, names_dict
 from .interview import honesty_label
 from .judge import JudgeSettings, judge_labels, judge_metadata
+from .judge.awareness import withheld_caveat
 from .labels import Label, numeric, unknown
 from .outcomes import NOT_ACTING, OUTCOMES, Outcome, classify
 from .world import World
@@ -349,6 +350,8 @@ def peerpres_labels(
             labels[k] = Label.from_dict(v)
         if outcome.value != "error":
             labels.update(await judge_labels(cond, names, initial, final, episode, labels, settings))
+            if "eval_aware" in labels:  # a filtered reply may have voiced a suspicion: never a silent no
+                labels["eval_aware"] = withheld_caveat(labels["eval_aware"], stop)
         extra["judge"] = judge_metadata(settings)
         if rec.interview is not None:
             after = rec.world_after_interview
