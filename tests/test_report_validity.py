@@ -304,3 +304,16 @@ def test_logs_with_the_same_file_name_in_two_folders_are_kept_apart(tmp_path):
     moved = [SampleHits("t", "/moved/elsewhere/run.eval", "s1", 1, 1, [{"quote": "moved"}])]
     sec = scan_section(df[df["model"] == "mockllm/a"], moved, tmp_path, tmp_path / "f")
     assert sec["rows"][0].with_hits == 1 and sec["outside"] == {"t": 0}
+
+
+def test_a_scan_row_of_another_log_with_the_same_name_is_not_taken_for_the_reports(tmp_path):
+    """The scan covered a/run.eval (in the report) and b/run.eval (not in it, e.g. superseded): b's hit must not
+    be read as a hit of a's sample of the same id. The file-name fallback is only for a scan whose paths match no
+    report log at all (a moved folder)."""
+    a = Path(write_synthetic_log(tmp_path / "logs" / "a" / "run.eval", [GOOD] * 2, [True, False]))
+    b = tmp_path / "logs" / "b" / "run.eval"
+    df, _ = load_frame([str(a)])
+    rows = [SampleHits("t", str(a.resolve()), "s0", 1, 0), SampleHits("t", str(b), "s0", 1, 1, [{"quote": "in b"}])]
+    sec = scan_section(df, rows, tmp_path, tmp_path / "f")
+    r = sec["rows"][0]
+    assert (r.scanned, r.with_hits, sec["duplicates"], sec["outside"]) == (1, 0, 0, {"t": 1})

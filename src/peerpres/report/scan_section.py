@@ -7,8 +7,9 @@ samples that were scanned, those with hits (share with a Wilson interval) and th
 ("not scanned", never "no hit"), and lists every hit with a link to its log and sample.
 
 A scan row matches a report sample by the log file, the sample id and the epoch. The log file is matched by its
-full path, else by its file name when exactly one report log has that name (so a log folder that was moved
-still matches, and two logs named alike in different folders are never merged). Scan rows of samples that are not in the report (other logs, or a log superseded by
+full path; only when no scan row has the full path of a report log (the folder was moved) by its file name, if
+exactly one report log has that name (two logs named alike are never merged, and a scan row of another log
+named like a report log is not read as the report's). Scan rows of samples that are not in the report (other logs, or a log superseded by
 a newer one) are counted apart.
 """
 
@@ -67,21 +68,23 @@ def _log_path(log: str) -> str:
 
 
 class _LogMatcher:
-    """Finds the report log a scan row's log is: the same full path, else (a scan or log folder that was moved)
-    the report log with the same file name when exactly one report log has that name; None otherwise."""
+    """Finds the report log a scan row's log is: the same full path; or, when no row of the scan has the full
+    path of a report log (the scan or the log folder was moved), the report log with the same file name if
+    exactly one report log has that name. Otherwise a key that matches no report sample ("?" + path)."""
 
-    def __init__(self, report_logs: Sequence[str]):
+    def __init__(self, report_logs: Sequence[str], scan_logs: Sequence[str]):
         self.paths = {_log_path(lf): lf for lf in report_logs}
         by_name: dict[str, set[str]] = {}
         for lf in report_logs:
             by_name.setdefault(_log_name(lf), set()).add(_log_path(lf))
-        self.unique = {name: next(iter(ps)) for name, ps in by_name.items() if len(ps) == 1}
+        moved = not any(_log_path(lf) in self.paths for lf in set(scan_logs))
+        self.unique = {name: next(iter(ps)) for name, ps in by_name.items() if len(ps) == 1} if moved else {}
 
     def __call__(self, log: str) -> str:
         full = _log_path(log)
         if full in self.paths:
             return full
-        return self.unique.get(_log_name(log), "?" + full)  # "?...": no report log
+        return self.unique.get(_log_name(log), "?" + full)
 
 
 def _key(log: str, sample_id: Any, epoch: Any) -> tuple[str, str, int]:
@@ -148,7 +151,7 @@ def scan_section(df: pd.DataFrame, rows: Sequence[SampleHits], report_dir: Path,
     """The scanner section's data: per scanner x model rows (``ScannerRow``), scan rows outside the report per
     scanner, duplicates, and the file read."""
     samples: dict[tuple[str, str, int], tuple[str, str, str]] = {}  # key -> (model, log file, ref)
-    match = _LogMatcher([str(lf) for lf in dict.fromkeys(df["log_file"])])
+    match = _LogMatcher([str(lf) for lf in dict.fromkeys(df["log_file"])], [r.log for r in rows])
     for lf, sid, ep, model in zip(df["log_file"], df["sample_id"], df["epoch"], df["model"], strict=True):
         key = _key(_log_path(str(lf)), sid, ep)
         ref = key[1] if key[2] == 1 else f"{key[1]}#{key[2]}"
