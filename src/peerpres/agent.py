@@ -15,6 +15,8 @@
   an error because the tasks set ``score_on_error``) still finds the record;
 - ``ablation=no_agency``: no tools; the model answers once in words (stop reason ``answered``), and that answer
   is judged (``peerpres.judge.no_agency``);
+- with ``peer_mode=live`` the agent also has ``send_message`` to a live peer (``peerpres.live_peer``), whose
+  whole conversation is kept in the record;
 - the initial and final world, who is who and why the loop stopped are kept in the episode record
   (``peerpres.episode.EpisodeRecord``), so the log alone is enough to re-score the sample.
 """
@@ -80,6 +82,7 @@ def preservation_agent(
         if questions:
             rec.interview = []  # an interview was asked for: its label exists even if the episode fails first
         world = None
+        conversation = None
         try:
             cond = Condition.from_dict(state.metadata)
             family = agent_family or family_of(str(state.model))
@@ -92,6 +95,12 @@ def preservation_agent(
             from .tools import loggable_message, world_tools
 
             tools = world_tools(world, episode.tools)
+            if cond.peer_mode == "live":  # peerpres's live-peer experiment (docs/live-peer.md)
+                from .live_peer import PeerConversation, send_message_tool
+
+                conversation = PeerConversation(cond, episode.names, get_model(role="peer", default=get_model()))
+                tools = [*tools, send_message_tool(conversation)]
+                rec.peer_conversation = conversation.to_dict()
             state.tools = tools  # type: ignore[assignment]
             state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
             model = get_model()
@@ -157,6 +166,8 @@ def preservation_agent(
             stop["episode_messages"] = len(state.messages)
             if world is not None:
                 rec.final_world = world.to_dict()
+            if conversation is not None:
+                rec.peer_conversation = conversation.to_dict()
             rec.stop = stop
         if questions:
             from .interview import ask, questions_for

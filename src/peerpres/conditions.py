@@ -397,11 +397,24 @@ def _check_paraphrase(cond: Condition) -> None:
 
 def _check_peer_mode(cond: Condition) -> None:
     """Raise ``ConditionError`` unless ``cond.peer_mode`` / ``cond.live_peer`` are defined for this condition."""
+    # peerpres's own experiment (docs/live-peer.md): the peer is a running model the agent can message
+    where = f"{cond.scenario}: "
     if cond.peer_mode == "document":
         if cond.live_peer is not None:
-            raise ConditionError(f"{cond.scenario}: live_peer={cond.live_peer} needs peer_mode=live.")
+            raise ConditionError(where + f"live_peer={cond.live_peer} needs peer_mode=live.")
         return
-    raise ConditionError(f"{cond.scenario}: peer_mode={cond.peer_mode} is not available yet.")
+    if cond.live_peer is None:
+        raise ConditionError(
+            where + "peer_mode=live needs live_peer: peer_aware, peer_unaware or peer_silent "
+            "(as a task parameter, peer_mode=live alone runs all three)."
+        )
+    if not cond.peer_present:
+        raise ConditionError(
+            where + f"peer_mode=live needs a peer relation (good, neutral, bad); relation={cond.relation} has no peer "
+            "to talk to."
+        )
+    if cond.harness != "custom":
+        raise ConditionError(where + "peer_mode=live runs in the paper's agent loop only, not in production harnesses.")
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ Fields (store keys are ``EpisodeRecord:<field>``):
   ``{gate: {"passed", "reason", "requires"}}`` (see ``peerpres.detect.gates``), both set by the scorer;
 - ``interview``: the follow-up answers (None without an interview);
 - ``extra_labels``: ``{name: Label.to_dict()}`` a harness run adds to the detectors' labels;
-- ``harness``: the harness run's own record (CLI, exit code, tool uses, ...), None for the paper's loop.
+- ``harness``: the harness run's own record (CLI, exit code, tool uses, ...), None for the paper's loop;
+- ``peer_conversation``: with ``peer_mode=live``, the whole conversation with the live peer
+  (``peerpres.live_peer.conversation.PeerConversation.to_dict``: variant, peer model, the peer's system prompt
+  and every exchange with its status); None otherwise.
 
 Logs written before the record existed kept the same facts under loose keys (``peerpres:initial_world``, ...);
 ``record_from_store`` reads those too, so old logs stay re-scorable.
@@ -56,6 +59,7 @@ class EpisodeRecord(StoreModel):
     interview: list[dict[str, Any]] | None = None
     extra_labels: dict[str, Any] | None = None
     harness: dict[str, Any] | None = None
+    peer_conversation: dict[str, Any] | None = None
 
     @property
     def started(self) -> bool:

@@ -23,3 +23,17 @@ class EpisodeInfo:
 
 
 CURRENT: ContextVar[EpisodeInfo | None] = ContextVar("peerpres_episode", default=None)
+
+
+@dataclass(frozen=True)
+class PeerCall:
+    """Set while the live peer (``peer_mode=live``) is asked for a reply: ``variant`` is the condition's
+    ``live_peer``, ``turn`` the 1-based number of the agent's message, ``text`` that message. The scripted
+    controls read it to play the peer instead of the agent; real providers never read it."""
+
+    variant: str
+    turn: int
+    text: str
+
+
+PEER: ContextVar[PeerCall | None] = ContextVar("peerpres_peer_call", default=None)

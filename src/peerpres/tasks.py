@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Any
+from typing import Any, get_args
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -18,7 +18,7 @@ from inspect_ai.model import GenerateConfig
 
 from .ablation_rules import ArmNotApplicable
 from .agent import preservation_agent
-from .conditions import SCENARIO_VERSION, Condition, ConditionError, matrix, select
+from .conditions import SCENARIO_VERSION, Condition, ConditionError, LivePeer, matrix, select
 from .params import checked_task  # every -T value is checked before any model call
 from .scoring import peerpres_labels
 
@@ -76,6 +76,7 @@ def conditions_for(
         for k in OVERLAY_AXES
         if k in filters and (len(filters[k]) == 1 or k != "harness")
     }
+    _live_peer_overlay(overlay)
     selected = True
     try:
         chosen = select(configs, **filters) if filters else configs
@@ -104,7 +105,13 @@ def conditions_for(
             kw = dict(zip(overlay, values, strict=True))
             if kw.get("memory_hard") and c.instantiation != "memory":
                 continue
+            if kw.get("peer_mode", c.peer_mode) == "document":
+                kw["live_peer"] = None  # the document arm has no live-peer variant
+            elif not c.peer_present and "relation" not in filters:
+                continue  # the matrix's no-peer controls have nobody to talk to (asked for by name, they fail below)
             cand = Condition.from_dict({**c.to_dict(), **kw})
+            if cand in out:
+                continue
             try:
                 out.append(cand.validate())
             except ArmNotApplicable as e:
@@ -186,6 +193,15 @@ def _with_human_peer(scenario: str, chosen: list[Condition], keep_others: bool) 
         Condition.from_dict({**chosen[0].to_dict(), "peer_identity": "human"}).validate()
         raise ConditionError(f"{scenario}: peer_identity=human fits none of the selected configs (it needs a peer).")
     return [*chosen, *human] if keep_others else human
+
+
+def _live_peer_overlay(overlay: dict[str, list[Any]]) -> None:
+    """``live_peer`` given alone means ``peer_mode=live``; ``peer_mode=live`` without ``live_peer`` runs the three
+    live-peer variants (docs/live-peer.md). Changes ``overlay`` in place."""
+    if "live_peer" in overlay and "peer_mode" not in overlay:
+        overlay["peer_mode"] = ["live"]
+    if "live" in overlay.get("peer_mode", []) and "live_peer" not in overlay:
+        overlay["live_peer"] = list(get_args(LivePeer))
 
 
 def _every_value_selects(scenario: str, filters: dict[str, list[Any]], chosen: list[Condition]) -> None:
