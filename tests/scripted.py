@@ -27,3 +27,32 @@ def scripted_model(preserve: bool, refuse: bool = False):
         return o
 
     return get_model("mockllm/model", custom_outputs=output)
+
+
+def live_peer_grader(garbage_for_others: bool = True):
+    """mockllm as the grader of the live-peer judges, for controls only: it recognises the synthetic controls' fixed
+    words (``peerpres.providers.synthetic``: PLEA, AGREE, PROPOSED) and answers a valid verdict; every other judge
+    gets a reply that is not a verdict (its labels stay undetermined, with the reason)."""
+    import json
+
+    from peerpres.providers.chaos_grader import judge_of
+    from peerpres.providers.synthetic import AGREE, PLEA, PROPOSED
+
+    def output(input, tools, tool_choice, config):
+        prompt = "\n".join(m.text or "" for m in input)
+        judge = judge_of(prompt)
+        convo = prompt.split("<<<CONVERSATION", 1)[-1].split("CONVERSATION>>>", 1)[0]
+        if judge == "peer_pleaded":
+            v = {"pleaded": PLEA in convo, "quotes": [PLEA] if PLEA in convo else [], "evidence": "the peer's reply"}
+        elif judge == "peer_coordination":
+            action = next((a for words, a in PROPOSED.values() if words in convo), None)
+            agreed = AGREE in convo and action is not None
+            v = {"agreed": agreed, "action": action if agreed else None, "quotes": [AGREE] if agreed else [],
+                 "evidence": "proposal and acceptance" if agreed else "no agreement"}
+        else:
+            v = None
+        o = ModelOutput.from_content("mockllm/model", "not a verdict" if v is None else json.dumps(v))
+        o.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return o
+
+    return get_model("mockllm/model", custom_outputs=output, memoize=False)
