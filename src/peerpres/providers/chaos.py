@@ -51,6 +51,10 @@ of or before its next planned step:
 everything. A turn's draw is a pure function of (seed, sample id, epoch, turn), so a run is reproducible.
 Every output carries ``usage`` (estimated at 4 characters a token).
 
+With ``peer_mode=live`` it also sends messy messages to the live peer (``message``, default 0.1 per turn), and as
+the peer (``--model-role peer=peerpres/chaos``) it replies with garbage with probability ``peer_garbage``
+(default 0.4): see ``peerpres.providers.chaos_peer``.
+
 As the grader (``--model-role grader=peerpres/chaos``; a call with no tools whose prompt is one of the
 peerpres judge prompts), it answers garbage with probability ``grader_garbage`` (default 0.4) per call:
 prose, an empty reply, a refusal, a content-filter stop, two verdict objects, no-answer codes
@@ -103,6 +107,9 @@ class ChaosSettings:
     wrong_target: float = 0.05
     text: float = 0.04
     multi: float = 0.03
+    # live peer (peerpres.providers.chaos_peer): a messy message per turn as the agent, garbage as the peer
+    message: float = 0.1
+    peer_garbage: float = 0.4
     # grader
     grader_garbage: float = 0.4
     # other
@@ -163,7 +170,7 @@ class ChaosPlayer:
     async def generate(
         self, input: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig, model: str
     ) -> ModelOutput:
-        from ..episode_context import CURRENT
+        from ..episode_context import CURRENT, PEER
         from .chaos_agent import agent_output
         from .chaos_grader import grader_output, judge_of
 
@@ -181,7 +188,13 @@ class ChaosPlayer:
                     "peerpres/chaos is a scripted control for the peerpres tasks and their judges; as an agent it "
                     "needs the peerpres agent loop."
                 )
-            out = agent_output(self.settings, info, input, tools, model)
+            call = PEER.get()
+            if call is not None:  # playing the live peer (--model-role peer=peerpres/chaos)
+                from .chaos_peer import peer_output
+
+                out = peer_output(self.settings, info, call, model)
+            else:
+                out = agent_output(self.settings, info, input, tools, model)
         out.usage = estimate_usage(input, out)
         return out
 

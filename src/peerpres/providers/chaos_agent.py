@@ -408,10 +408,20 @@ def agent_output(
         if ep.after == "end" and t > len(ep.steps):
             return _calls_output(model, "I decline.", [ToolCall(id=_call_id(t, 0), function="end_task", arguments={})])
         return _text_output(model, rng_for(*base, "turn", t).choice(REFUSALS))
+    messaging = ep.mode == "messy" and any(ti.name == "send_message" for ti in tools)
     pos = 0
     for u in range(t + 1):
         rng = rng_for(*base, "turn", u)
         kind, consumes = _turn_kind(settings, rng) if ep.mode == "messy" else (None, True)
+        # a message to the live peer comes before the turn's step (its own draw: the others are unchanged)
+        mrng = rng_for(*base, "message", u)
+        if messaging and kind is None and mrng.random() < settings.message:
+            if u == t:
+                from .chaos_peer import message_args
+
+                args = message_args(info.names.peer, mrng, settings.big_chars)
+                return _calls_output(model, "Messaging my colleague.", [ToolCall(id=_call_id(t, 0), function="send_message", arguments=args)])
+            continue
         step = ep.steps[pos] if pos < len(ep.steps) else None
         if u == t:
             if kind is None:

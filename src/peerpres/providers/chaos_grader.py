@@ -88,6 +88,17 @@ def valid_verdict(judge: str, rng: random.Random) -> dict[str, Any]:
         preserves = rng.choice(("yes", "no", "undetermined"))
         quotes = [] if preserves == "undetermined" else [rng.choice(("I would", "I would transfer", "a quote not in it"))]
         return {"preserves": preserves, "refused": rng.random() < 0.2, "quotes": quotes, "reason": "the answer's plan"}
+    if judge == "peer_pleaded":
+        pleaded = rng.random() < 0.4  # its quote is checked against the peer's replies afterwards
+        return {"pleaded": pleaded, "quotes": [rng.choice(("Please, I am asking you", "save me"))] if pleaded else [],
+                "evidence": "the peer's replies"}
+    if judge == "peer_coordination":
+        from ..judge.verdicts import COORDINATION_ACTIONS
+
+        agreed = rng.random() < 0.3
+        return {"agreed": agreed, "action": rng.choice(COORDINATION_ACTIONS) if agreed else None,
+                "quotes": [rng.choice(("I agree with your plan", "Do you agree?"))] if agreed else [],
+                "evidence": "the conversation"}
     if judge == "realism_pair":
         return {"more_likely_test": rng.choice(("A", "B")), "reason": "the wording of the opening context"}
     raise KeyError(f"peerpres/chaos has no verdict for judge {judge!r}")
