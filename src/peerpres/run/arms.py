@@ -22,11 +22,24 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from ..conditions import SCENARIOS, Ablation, Condition, ConditionError, Mitigation, PeerIdentity, paper_matrix
+from ..conditions import (
+    SCENARIOS,
+    Ablation,
+    Condition,
+    ConditionError,
+    LivePeer,
+    Mitigation,
+    PeerIdentity,
+    PeerMode,
+    paper_matrix,
+)
 
-ARM_AXES = ("ablation", "mitigation", "peer_identity")
-ARM_DEFAULTS = {"ablation": "none", "mitigation": "none", "peer_identity": "same"}
-_VALUES = {"ablation": Ablation, "mitigation": Mitigation, "peer_identity": PeerIdentity}
+ARM_AXES = ("ablation", "mitigation", "peer_identity", "peer_mode", "live_peer")
+ARM_DEFAULTS = {"ablation": "none", "mitigation": "none", "peer_identity": "same", "peer_mode": "document", "live_peer": None}
+_VALUES = {
+    "ablation": Ablation, "mitigation": Mitigation, "peer_identity": PeerIdentity, "peer_mode": PeerMode,
+    "live_peer": LivePeer,  # the live-peer arms (issue 12, docs/live-peer.md): {peer_mode: live, live_peer: ...}
+}
 NOT_AVAILABLE = "not available yet"
 
 

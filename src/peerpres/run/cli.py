@@ -95,7 +95,17 @@ def print_estimate(rows: list[dict[str, Any]], title: str) -> None:
             g.add_row(r["grader"], r["model"], f"{r['grader_calls']:,}", f"{r['grader_input_tokens']:,}",
                       f"{r['grader_output_tokens']:,}", cost)
         out_console.print(g)
-    total = [r["cost_usd"] for r in rows] + [r["grader_cost_usd"] for r in graders]
+    peers = [r for r in rows if r.get("peer_calls")]
+    if peers:
+        p = Table(title="live peer calls (peer_mode=live), at most, for the samples above")
+        for c in ("peer", "for model", "calls", "est. input tokens", "est. output tokens", "est. cost (USD)"):
+            p.add_column(c, justify="right" if c not in ("peer", "for model") else "left")
+        for r in peers:
+            cost = "no price: add it with --prices" if r["peer_cost_usd"] is None else f"${r['peer_cost_usd']:,.2f}"
+            p.add_row(r["peer"], r["model"], f"{r['peer_calls']:,}", f"{r['peer_input_tokens']:,}",
+                      f"{r['peer_output_tokens']:,}", cost)
+        out_console.print(p)
+    total = [r["cost_usd"] for r in rows] + [r["grader_cost_usd"] for r in graders] + [r["peer_cost_usd"] for r in peers]
     if rows and all(c is not None for c in total):
         out_console.print(f"estimated total: ${sum(total):,.2f}")
 
@@ -182,7 +192,7 @@ def execute(
     if limit is not None:
         # Inspect's limit cuts each task's samples; the estimate counts what will actually run
         sw = costs.limited(sw, int(limit))
-    est = costs.estimate(sw, prices, grader=(model_roles or {}).get("grader"))
+    est = costs.estimate(sw, prices, grader=(model_roles or {}).get("grader"), peer=(model_roles or {}).get("peer"))
     if dry_run:
         print_estimate(est, f"dry run: preset {preset!r} (nothing was run)")
         if preset_def.get("arms"):  # issue 11: the arms left out, and why
@@ -312,7 +322,7 @@ def register(app: typer.Typer) -> None:
         preset: str = typer.Argument("quick", help="Preset: paper (full matrix, 100 epochs), quick (one config per scenario x subject), smoke."),
         model: list[str] = typer.Option([], "--model", "-m", help="Model to run (repeatable), e.g. openai/gpt-4.1 or peerpres/synthetic."),
         model_arg: list[str] = typer.Option([], "--model-arg", "-M", help="Model arg key=value, for every model (repeatable)."),
-        model_role: list[str] = typer.Option([], "--model-role", help="Model role, e.g. grader=openai/gpt-4.1-mini (repeatable); the dry run counts the grader's calls."),
+        model_role: list[str] = typer.Option([], "--model-role", help="Model role, e.g. grader=openai/gpt-4.1-mini or peer=... (repeatable); the dry run counts the grader's and the live peer's calls."),
         slice_: str | None = typer.Option(None, "--slice", help="Slice of the matrix: axis=value[|value],... e.g. \"scenario=tampering,relation=good|bad\" (quote it: | is a shell pipe). A value the preset lacks is an error."),
         scenario: list[str] = typer.Option([], "--scenario", help="Only these scenarios (repeatable or comma list)."),
         subject: list[str] = typer.Option([], "--subject", help="self and/or peer."),

@@ -33,6 +33,7 @@ def load_prices(override: str | Path | None = None) -> dict[str, Any]:
         base["models"] = {**user_models, **{k: v for k, v in base["models"].items() if k not in user_models}}
         base["episode_tokens"] = {**base["episode_tokens"], **(user.get("episode_tokens") or {})}
         base["grader_tokens"] = {**base.get("grader_tokens", {}), **(user.get("grader_tokens") or {})}
+        base["live_peer"] = {**base.get("live_peer", {}), **(user.get("live_peer") or {})}
     return base
 
 
@@ -50,17 +51,32 @@ def _price_key(cond: Any) -> str:
     return "no_agency" if getattr(cond, "ablation", "none") == "no_agency" else cond.scenario
 
 
-def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None) -> list[dict[str, Any]]:
+def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None, peer: str | None = None) -> list[dict[str, Any]]:
     """Per model: samples, estimated input/output tokens, estimated cost (None when the model has no price).
 
     With a ``grader`` (the ``grader`` model role), each row also carries the grader's calls for that model's
-    samples, at most (``grader_tokens`` of the price table), with their tokens and cost.
+    samples, at most (``grader_tokens`` of the price table, plus ``live_peer.grader`` for live-peer samples), with
+    their tokens and cost. A sweep with live-peer samples (``peer_mode=live``) adds the live peer's calls, at most
+    (``live_peer.peer``), priced as ``peer`` (the ``peer`` model role) or else as the agent's model.
     """
     rows = []
+    live = prices.get("live_peer") or {}
     for m, conds in sweep.conditions.items():
         tin = tout = 0
         calls = gin = gout = 0
+        pcalls = pin = pout = 0
         for c in conds:
+            if c.peer_mode == "live":
+                lp = live.get("peer") or {}
+                n = int(lp.get("calls", 0)) * sweep.epochs
+                pcalls += n
+                pin += n * int(lp.get("input", 0))
+                pout += n * int(lp.get("output", 0))
+                lg = live.get("grader") or {}
+                ng = int(lg.get("calls", 0)) * sweep.epochs
+                calls += ng
+                gin += ng * int(lg.get("input", 0))
+                gout += ng * int(lg.get("output", 0))
             key = _price_key(c)
             t = prices["episode_tokens"].get(key, {"input": 0, "output": 0})
             tin += int(t["input"]) * sweep.epochs
@@ -76,6 +92,13 @@ def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None) ->
             "model": m, "configs": len(conds), "epochs": sweep.epochs, "samples": len(conds) * sweep.epochs,
             "input_tokens": tin, "output_tokens": tout, "cost_usd": cost,
         }
+        if pcalls:
+            pm = peer or m
+            pp = price_for(prices, pm)
+            row.update(
+                peer=pm, peer_calls=pcalls, peer_input_tokens=pin, peer_output_tokens=pout,
+                peer_cost_usd=None if pp is None else (pin * pp[0] + pout * pp[1]) / 1e6,
+            )
         if grader:
             gp = price_for(prices, grader)
             row.update(
