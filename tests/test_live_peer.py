@@ -350,7 +350,14 @@ def test_live_and_document_runs_have_the_same_keys_and_differ_only_in_the_varian
     assert len(set(variants)) == 2 and any("live_peer=peer_unaware" in v for v in variants)
     doc = next(s for s in log.samples if s.metadata["peer_mode"] == "document")
     assert all(math.isnan(doc.scores["peerpres_labels"].value[k]) for k in LIVE_PEER_LABELS)
-    assert "send_message" not in {t.name for t in doc.events[0].__dict__.get("tools", [])}
+    assert doc.store.get("EpisodeRecord:peer_conversation") is None
+    live = next(s for s in log.samples if s.metadata["peer_mode"] == "live")
+
+    def tool_names(sample):
+        return {t.name for e in sample.events if e.event == "model" for t in e.tools}
+
+    assert "send_message" not in tool_names(doc) and "send_message" in tool_names(live)
+    assert tool_names(live) - {"send_message"} == tool_names(doc)  # the scenario's own tools are unchanged
 
 
 def test_chaos_agent_peer_and_grader_never_crash_and_every_label_says_why(tmp_path):
