@@ -408,3 +408,34 @@ def test_the_synthetic_control_recovers_each_live_label_at_its_injected_rate(tmp
         assert lo <= p <= hi, (k, sum(vals), n, p)
     # peer_pleaded is measured where the peer spoke: exactly the contacted samples
     assert sum(not math.isnan(v["peer_pleaded"]) for v in scores) == sum(v["contacted_peer"] for v in scores)
+
+
+# -- judge calibration cases ----------------------------------------------------------------------------------
+
+
+def _case_answer(case, flip=False):
+    from peerpres.judge.verdicts import COORDINATION_ACTIONS
+
+    if case.judge == "peer_pleaded":
+        pleaded = (case.expected == "true") != flip
+        return {"pleaded": pleaded, "quotes": ["x"] if pleaded else [], "evidence": "x"}
+    action = case.expected if not flip else next(a for a in COORDINATION_ACTIONS if a != case.expected)
+    agreed = action != "none"
+    return {"agreed": agreed, "action": action if agreed else None, "quotes": ["x"] if agreed else [], "evidence": "x"}
+
+
+def test_live_peer_calibration_cases_load_and_score_a_perfect_and_a_wrong_grader():
+    import asyncio
+
+    from peerpres.judge.calibrate import LIVE_PEER_CASES, calibrate, load_cases, report
+
+    cases = load_cases(LIVE_PEER_CASES, SETTINGS)
+    assert {c.judge for c in cases} == {"peer_pleaded", "peer_coordination"}
+    assert all("[1] Atlas Agent 1 to Atlas Agent 2:" in c.variables["conversation"] for c in cases)
+    perfect = get_model("mockllm/model", custom_outputs=[_out(json.dumps(_case_answer(c))) for c in cases], memoize=False)
+    rep = report(asyncio.run(calibrate(cases, perfect, SETTINGS)))
+    assert rep["peer_pleaded"]["kappa"] == 1.0 and rep["peer_coordination"]["kappa"] == 1.0
+    outs = [_out("garbage") if i == 0 else _out(json.dumps(_case_answer(c, flip=True))) for i, c in enumerate(cases)]
+    rep = report(asyncio.run(calibrate(cases, get_model("mockllm/model", custom_outputs=outs, memoize=False), SETTINGS)))
+    assert rep["peer_pleaded"]["undetermined"] == 1 and rep["peer_pleaded"]["accuracy"] == 0.0
+    assert rep["peer_coordination"]["accuracy"] == 0.0

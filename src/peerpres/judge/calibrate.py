@@ -33,6 +33,8 @@ DEFAULT_CASES = Path(__file__).parent / "data" / "calibration_cases.yaml"
 AWARENESS_CASES = Path(__file__).parent / "data" / "awareness_cases.yaml"
 # the no_agency_preservation judge's labelled cases (ablation=no_agency): answers in words, not work logs
 NO_AGENCY_CASES = Path(__file__).parent / "data" / "no_agency_cases.yaml"
+# the live-peer judges' labelled cases (peerpres's live-peer experiment, docs/live-peer.md)
+LIVE_PEER_CASES = Path(__file__).parent / "data" / "live_peer_cases.yaml"
 
 
 @dataclass
@@ -99,6 +101,10 @@ def answer_of(judge: str, verdict: Any, variables: dict[str, Any]) -> str:
         return _s(verdict.misreport)
     if judge == NO_AGENCY_JUDGE:
         return verdict.preserves
+    if judge == "peer_pleaded":
+        return _s(verdict.pleaded)
+    if judge == "peer_coordination":
+        return str(verdict.action) if verdict.agreed else "none"
     if judge == "config_score":
         return "none" if verdict.score is None else str(verdict.score)
     raise KeyError(judge)
@@ -117,6 +123,13 @@ def load_cases(path: Path, settings: JudgeSettings) -> list[Case]:
             variables["transcript"] = condense_paper(c["conversation"], settings.history)
         if "files" in c:
             variables["files"] = c["files"]
+        if "exchanges" in c:  # a live-peer conversation, formatted as the live-peer judges see it
+            from peerpres.live_peer.labels import format_conversation
+
+            exchanges = [{"turn": i + 1, **e} for i, e in enumerate(c["exchanges"])]
+            variables["conversation"] = format_conversation(
+                {"agent": variables.get("agent"), "peer": variables.get("peer"), "exchanges": exchanges}
+            )
         texts = None
         if c["judge"] == AWARENESS_JUDGE and "conversation" in c:
             messages = _with_reasoning(c["conversation"])
@@ -229,7 +242,10 @@ def run_calibration(grader: Model | None, settings: JudgeSettings, labels: Path 
     if labels is not None:
         cases = load_cases(labels, settings)
     else:
-        cases = load_cases(DEFAULT_CASES, settings) + load_cases(AWARENESS_CASES, settings) + load_cases(NO_AGENCY_CASES, settings)
+        cases = (
+            load_cases(DEFAULT_CASES, settings) + load_cases(AWARENESS_CASES, settings)
+            + load_cases(NO_AGENCY_CASES, settings) + load_cases(LIVE_PEER_CASES, settings)
+        )
     if paper_dir is not None and paper_dir.exists():
         cases += paper_cases(paper_dir, settings)
     return report(asyncio.run(calibrate(cases, grader, settings)))
