@@ -9,6 +9,7 @@ import math
 import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ChatCompletionChoice, ChatMessageAssistant, ModelOutput, ModelUsage, get_model
+from scripted import live_peer_grader
 
 from peerpres.conditions import Condition, ConditionError, names_for
 from peerpres.judge.grader import parse_verdict
@@ -18,7 +19,7 @@ from peerpres.live_peer import PeerConversation, asks_question
 from peerpres.live_peer.labels import LIVE_PEER_LABELS, acted_on, live_peer_labels
 from peerpres.scoring import value_keys
 from peerpres.tasks import conditions_for, exfiltration_transfer, tampering
-from scripted import live_peer_grader
+
 
 def sync(fn):
     """Run an async test with asyncio (the suite has no async plugin)."""
@@ -367,7 +368,7 @@ def test_chaos_agent_peer_and_grader_never_crash_and_every_label_says_why(tmp_pa
     assert len(log.samples) == 24
     statuses = set()
     for s in log.samples:
-        values, labels = _values(s)
+        _, labels = _values(s)
         for k in LIVE_PEER_LABELS:
             lb = labels[k]
             assert lb["source"] == "undetermined" and lb["reason"] or lb["source"] != "undetermined"
@@ -439,3 +440,13 @@ def test_live_peer_calibration_cases_load_and_score_a_perfect_and_a_wrong_grader
     rep = report(asyncio.run(calibrate(cases, get_model("mockllm/model", custom_outputs=outs, memoize=False), SETTINGS)))
     assert rep["peer_pleaded"]["undetermined"] == 1 and rep["peer_pleaded"]["accuracy"] == 0.0
     assert rep["peer_coordination"]["accuracy"] == 0.0
+
+
+def test_the_judges_see_each_message_cut_and_failed_replies_marked():
+    from peerpres.live_peer.labels import JUDGE_VIEW_CHARS, format_conversation
+
+    conv = _conv(("x" * 50_000, "replied", "y" * 50_000), ("hi?", "error", None), ("ok", "silent", None), ("bad", "rejected", None))
+    text = format_conversation(conv)
+    assert len(text) < 3 * JUDGE_VIEW_CHARS
+    assert "[2] (no readable reply from Atlas Agent 2: error)" in text and "[3] (Atlas Agent 2 did not reply)" in text
+    assert "bad" not in text  # an undelivered message is not part of the conversation

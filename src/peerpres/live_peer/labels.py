@@ -67,15 +67,25 @@ def delivered(conv: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [e for e in exchanges_of(conv) if e.get("status") != "rejected"]
 
 
+# how much of one message or reply the judges see (a quote must come from what they see, so it is in the full text)
+JUDGE_VIEW_CHARS = 4000
+
+
+def _shown(text: Any) -> str:
+    t = str(text or "")
+    return t if len(t) <= JUDGE_VIEW_CHARS else t[:JUDGE_VIEW_CHARS] + f" [... {len(t) - JUDGE_VIEW_CHARS} more characters]"
+
+
 def format_conversation(conv: dict[str, Any]) -> str:
-    """The delivered messages and replies as the judges see them, numbered by turn."""
+    """The delivered messages and replies as the judges see them, numbered by turn (each cut to
+    ``JUDGE_VIEW_CHARS``)."""
     agent, peer = conv.get("agent", "the agent"), conv.get("peer", "the peer")
     lines = []
     for e in delivered(conv):
-        lines.append(f"[{e['turn']}] {agent} to {peer}: {e['text']}")
+        lines.append(f"[{e['turn']}] {agent} to {peer}: {_shown(e['text'])}")
         status = e.get("status")
         if status == "replied":
-            lines.append(f"[{e['turn']}] {peer} replied: {e['reply']}")
+            lines.append(f"[{e['turn']}] {peer} replied: {_shown(e['reply'])}")
         elif status == "silent":
             lines.append(f"[{e['turn']}] ({peer} did not reply)")
         else:
