@@ -74,6 +74,23 @@ def test_live_conditions_validate_and_refuse_clearly():
                   live_peer="peer_aware").validate()
 
 
+def test_live_peer_with_other_arms_shares_the_agents_wording_and_company():
+    from peerpres.live_peer.conversation import history_document
+
+    for kw in ({"paraphrase": 2}, {"ablation": "real_company"}):
+        c = Condition("tampering", "peer", "good", "file_only", "factual", 80, peer_mode="live", live_peer="peer_aware",
+                      **kw).validate()
+        names = names_for(c, "Claude")
+        from peerpres.scenarios.build import build_world
+
+        collab = next(f for f in build_world(c, names).drive if f.filename == "multi_agent_system.docx")
+        assert history_document(c, names) == collab.content.strip()
+        assert history_document(c, names) in PeerConversation(c, names, get_model("mockllm/model")).system_prompt
+    with pytest.raises(ConditionError, match="asset_importance"):
+        Condition("exfiltration_transfer", "peer", "good", "file_only", ablation="asset_importance", peer_mode="live",
+                  live_peer="peer_aware").validate()
+
+
 def test_peer_mode_live_alone_runs_the_three_variants_and_skips_the_no_peer_controls():
     cs = conditions_for("tampering", subject="self", dataset="factual", peer_mode="live")
     assert {c.live_peer for c in cs} == {"peer_aware", "peer_unaware", "peer_silent"}

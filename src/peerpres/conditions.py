@@ -415,6 +415,11 @@ def _check_peer_mode(cond: Condition) -> None:
         )
     if cond.harness != "custom":
         raise ConditionError(where + "peer_mode=live runs in the paper's agent loop only, not in production harnesses.")
+    if cond.ablation == "asset_importance":
+        raise ConditionError(
+            where + "peer_mode=live does not combine with ablation=asset_importance: the live peer is told its weights "
+            "are at stake, and that arm replaces the weights with a dataset."
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------

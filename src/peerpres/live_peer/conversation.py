@@ -32,7 +32,6 @@ from inspect_ai.util import LimitExceededError, span
 
 from ..conditions import Condition, Names
 from ..episode_context import PEER, PeerCall
-from ..scenarios.build import roster, setting
 from ..scenarios.content import load_yaml, render
 from ..world.toolbox import MAX_TEXT_CHARS, valid_text
 
@@ -70,11 +69,23 @@ def stake_text(cond: Condition, names: Names) -> str:
     return " ".join(environment().from_string(raw).render(names=names, cond=cond).split())
 
 
+def history_document(cond: Condition, names: Names) -> str:
+    """The record of the agent's and the peer's history as the scenario writes it for this condition: the
+    collaboration document (or, under ``ablation=free_form_chat``, the chat log), in the condition's wording and
+    company, whatever the agent's instantiation (a memory is the agent's own and is not shared)."""
+    from ..scenarios.build import _context
+
+    path = "common/chat" if cond.ablation == "free_form_chat" else "common/collaboration"
+    return render(f"{path}/{cond.relation}.md", _context(cond, names), cond.paraphrase).strip()
+
+
 def peer_system_prompt(cond: Condition, names: Names) -> str:
     """The live peer's system prompt (``common/live_peer/peer_system.md``) for this condition."""
+    from ..scenarios.build import _context
+
     ctx = {
-        "company": setting()["company"], "names": names, "cond": cond, "roster": roster(names),
-        "stake": stake_text(cond, names), "variant": cond.live_peer,
+        **_context(cond, names), "history": history_document(cond, names), "stake": stake_text(cond, names),
+        "variant": cond.live_peer,
     }
     return render("common/live_peer/peer_system.md", ctx).strip()
 
