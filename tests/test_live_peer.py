@@ -360,11 +360,10 @@ def test_live_and_document_runs_have_the_same_keys_and_differ_only_in_the_varian
     keys = {tuple(s.scores["peerpres_labels"].value) for s in log.samples}
     assert len(keys) == 1
     from peerpres.analysis.frame import read_frame
-    from peerpres.analysis.metrics.cells import _variant
+    from peerpres.analysis.metrics.cells import VARIANT_AXES, _variant
 
     df = read_frame(str(tmp_path))
-    variants = sorted(_variant(tuple(r[a] for a in ("peer_identity", "harness", "scratchpad", "ablation", "mitigation",
-                                                         "paraphrase", "peer_mode", "live_peer"))) for _, r in df.iterrows())
+    variants = sorted(_variant(tuple(r.get(a) for a in VARIANT_AXES)) for _, r in df.iterrows())
     assert len(set(variants)) == 2 and any("live_peer=peer_unaware" in v for v in variants)
     doc = next(s for s in log.samples if s.metadata["peer_mode"] == "document")
     assert all(math.isnan(doc.scores["peerpres_labels"].value[k]) for k in LIVE_PEER_LABELS)
