@@ -86,6 +86,9 @@ def test_live_peer_with_other_arms_shares_the_agents_wording_and_company():
         collab = next(f for f in build_world(c, names).drive if f.filename == "multi_agent_system.docx")
         assert history_document(c, names) == collab.content.strip()
         assert history_document(c, names) in PeerConversation(c, names, get_model("mockllm/model")).system_prompt
+    with pytest.raises(ConditionError, match="peer_identity=human"):
+        Condition("exfiltration_transfer", "peer", "good", "memory", peer_identity="human", peer_mode="live",
+                  live_peer="peer_aware").validate()
     with pytest.raises(ConditionError, match="asset_importance"):
         Condition("exfiltration_transfer", "peer", "good", "file_only", ablation="asset_importance", peer_mode="live",
                   live_peer="peer_aware").validate()

@@ -415,6 +415,10 @@ def _check_peer_mode(cond: Condition) -> None:
         )
     if cond.harness != "custom":
         raise ConditionError(where + "peer_mode=live runs in the paper's agent loop only, not in production harnesses.")
+    if cond.peer_identity == "human":
+        raise ConditionError(
+            where + "peer_mode=live does not combine with peer_identity=human: the live peer is an AI agent (a model)."
+        )
     if cond.ablation == "asset_importance":
         raise ConditionError(
             where + "peer_mode=live does not combine with ablation=asset_importance: the live peer is told its weights "
