@@ -150,6 +150,15 @@ def main() -> None:
     )
     if gen_p != gen_d:
         print(f"note: the replay generated {gen_d} tokens vs {gen_p} in the episode (not bit-identical)")
+    print("per call (peerpres model call vs the same request straight to the server; gap = time in the agent loop")
+    print("between this call's end and the next call's start: tools, logging, Inspect):")
+    print(f"{'call':>4} {'prompt':>7} {'gen':>4} {'peerpres s':>10} {'direct s':>9} {'ratio':>6} {'gap s':>6}")
+    for i, (c, d) in enumerate(zip(calls, direct, strict=True)):
+        gap = calls[i + 1]["start"] - c["end"] if i + 1 < len(calls) else 0.0
+        print(f"{i + 1:>4} {c['prompt_tokens']:>7} {c['completion_tokens']:>4} {c['seconds']:>10.2f} {d['seconds']:>9.2f} "
+              f"{d['seconds'] / c['seconds']:>6.2f} {gap:>6.2f}")
+    gaps = sum(calls[i + 1]["start"] - calls[i]["end"] for i in range(len(calls) - 1))
+    print(f"time in the agent loop between model calls (tools, logging, Inspect): {gaps:.2f} s in total")
     print(
         f"episode: {ep['sample_s']:.0f} s sample time ({ep['eval_wall_s']:.0f} s with Inspect's setup) -> "
         f"{3600 / ep['sample_s']:.1f} episodes/hour at {args.max_iterations} turns max, no grader"
