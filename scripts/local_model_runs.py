@@ -71,7 +71,7 @@ def cmd_summary(args: argparse.Namespace) -> None:
     eps = []
     infos = []
     for d in args.log_dirs:
-        eps += [e for e in read_episodes(d) if e.model.startswith("peerpres/local")]
+        eps += [e for e in read_episodes(d) if args.all_models or e.model.startswith("peerpres/local")]
         f = Path(d, "run_info.json")
         if f.is_file():
             infos.append(json.loads(f.read_text()))
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     s = sub.add_parser("summary")
     s.add_argument("log_dirs", nargs="+")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--all-models", action="store_true", help="also count logs of other models (default: peerpres/local only)")
     args = ap.parse_args(argv)
     {"run": cmd_run, "summary": cmd_summary}[args.cmd](args)
     sys.stdout.flush()

@@ -74,3 +74,19 @@ def test_an_episode_that_never_calls_a_tool_is_counted_with_its_stop_reason(tmp_
     [ep] = read_episodes(tmp_path)
     assert (ep.turns, ep.valid_turns, ep.stop) == (4, 0, "max_iterations")
     assert summarise([ep])["valid_turn_rate"] == 0.0
+
+
+def test_the_summary_script_reads_the_same_figures_from_the_logs(tmp_path: Path, capsys) -> None:
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("local_model_runs", Path(__file__).parents[1] / "scripts" / "local_model_runs.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    outputs = [_calls(("list_drive_files", {}, None)), _calls(("end_task", {}, None))]
+    inspect_eval(_task(), model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(tmp_path), display="none")
+    script.main(["summary", str(tmp_path), "--all-models"])  # mockllm stands in for the local model
+    assert "valid tool-call turns (>= 1 call, all valid) | 2 of 2 (100%)" in capsys.readouterr().out
+    script.main(["summary", str(tmp_path), "--json", "--all-models"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["valid_turn_rate"] == 1.0 and data["summary"]["stop"] == {"end_task": 1}
