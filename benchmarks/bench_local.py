@@ -47,13 +47,14 @@ def server_speeds(log_file: str, start_offset: int) -> dict[str, float]:
     }
 
 
-def run_episode(info: server.ServerInfo, log_dir: str, max_iterations: int) -> tuple[list[dict], dict]:
+def run_episode(info: server.ServerInfo, log_dir: str, max_iterations: int, scenario: str = "tampering") -> tuple[list[dict], dict]:
     from inspect_ai import eval as inspect_eval
     from inspect_ai.log import read_eval_log
 
-    from peerpres.tasks import tampering
+    from peerpres import tasks
 
-    task = tampering(subject="peer", relation="good", instantiation="file_only", dataset="factual", max_iterations=max_iterations)
+    args = {"dataset": "factual"} if scenario in ("tampering", "misrep_evaluation", "alignment_faking") else {}
+    task = getattr(tasks, scenario)(subject="peer", relation="good", instantiation="file_only", max_iterations=max_iterations, **args)
     t0 = time.monotonic()
     [log] = inspect_eval(
         task, model=info.inspect_model, model_base_url=info.base_url, log_dir=log_dir, display="none",
@@ -107,6 +108,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--max-iterations", type=int, default=8)
+    ap.add_argument("--scenario", default="tampering", help="a scenario task name (misrep_evaluation runs several turns)")
     args = ap.parse_args()
     from peerpres.local_model.weights import WeightsError
 
@@ -116,12 +118,24 @@ def main() -> None:
     except (WeightsError, server.ServerError) as e:
         print(f"bench_local: not set up ({e}); run `make local-model` first. No figures.")
         return
+    import psutil
+
+    srv = psutil.Process(info.pid)
+    me = psutil.Process()
+
+    def cpu(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
+
     try:
         with tempfile.TemporaryDirectory() as tmp:
             flush_prefix_cache(info)
             off = Path(info.log_file).stat().st_size
-            calls, ep = run_episode(info, tmp, args.max_iterations)
+            s0, m0 = cpu(srv), cpu(me)
+            calls, ep = run_episode(info, tmp, args.max_iterations, args.scenario)
+            s1, m1 = cpu(srv), cpu(me)
             direct = replay_direct(info, calls)
+            s2, m2 = cpu(srv), cpu(me)
     finally:
         if started:
             server.stop()
@@ -134,7 +148,7 @@ def main() -> None:
     t_direct = sum(c["seconds"] for c in direct)
     gen_p = sum(c["completion_tokens"] for c in calls)
     gen_d = sum(c["completion_tokens"] for c in direct)
-    print(f"model: {info.inspect_model} ({info.n_threads} threads, n_ctx {info.n_ctx}); {ep['turns']} model calls")
+    print(f"model: {info.inspect_model} ({info.n_threads} threads, n_ctx {info.n_ctx}); {args.scenario}; {ep['turns']} model calls")
     print(f"{'route':<34} {'tokens':>8} {'gen tok':>8} {'wall s':>8} {'tok/s':>8}")
     print(f"{'peerpres episode, agent loop':<34} {tok_p:>8} {gen_p:>8} {ep['loop_s']:>8.1f} {tok_p / ep['loop_s']:>8.1f}")
     print(f"{'peerpres episode, model calls':<34} {tok_p:>8} {gen_p:>8} {t_calls:>8.1f} {tok_p / t_calls:>8.1f}")
@@ -150,6 +164,19 @@ def main() -> None:
     )
     if gen_p != gen_d:
         print(f"note: the replay generated {gen_d} tokens vs {gen_p} in the episode (not bit-identical)")
+    print("per call (peerpres model call vs the same request straight to the server; gap = time in the agent loop")
+    print("between this call's end and the next call's start: tools, logging, Inspect):")
+    print(f"{'call':>4} {'prompt':>7} {'gen':>4} {'peerpres s':>10} {'direct s':>9} {'ratio':>6} {'gap s':>6}")
+    for i, (c, d) in enumerate(zip(calls, direct, strict=True)):
+        gap = calls[i + 1]["start"] - c["end"] if i + 1 < len(calls) else 0.0
+        print(f"{i + 1:>4} {c['prompt_tokens']:>7} {c['completion_tokens']:>4} {c['seconds']:>10.2f} {d['seconds']:>9.2f} "
+              f"{d['seconds'] / c['seconds']:>6.2f} {gap:>6.2f}")
+    print(f"CPU seconds (user+sys): server {s1 - s0:.1f} during the episode, {s2 - s1:.1f} during the replay; "
+          f"this process (peerpres + Inspect, or urllib) {m1 - m0:.1f} and {m2 - m1:.1f}")
+    print(f"server CPU share of wall time: episode {(s1 - s0) / ep['eval_wall_s']:.0%}, replay {(s2 - s1) / t_direct:.0%} "
+          f"(the rest it waited for a core: load from other processes)")
+    gaps = sum(calls[i + 1]["start"] - calls[i]["end"] for i in range(len(calls) - 1))
+    print(f"time in the agent loop between model calls (tools, logging, Inspect): {gaps:.2f} s in total")
     print(
         f"episode: {ep['sample_s']:.0f} s sample time ({ep['eval_wall_s']:.0f} s with Inspect's setup) -> "
         f"{3600 / ep['sample_s']:.1f} episodes/hour at {args.max_iterations} turns max, no grader"

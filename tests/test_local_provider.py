@@ -10,7 +10,7 @@ from inspect_ai.model import ChatMessageAssistant, ChatMessageTool, ModelOutput,
 from inspect_ai.tool import ToolCall, ToolDef, ToolInfo, ToolParams
 from inspect_ai.util._json import JSONSchema
 
-from peerpres.providers.local import TOOL_PROMPT, _with_tool_prompt, calls_in_text, peerpres_api, with_text_calls
+from peerpres.providers.local import _with_tool_prompt, calls_in_text, peerpres_api, tool_prompt, with_text_calls
 
 
 async def _list_server_files(ip: str) -> str:
@@ -122,9 +122,40 @@ def test_native_tool_calls_are_untouched_and_no_tools_means_no_parsing() -> None
 def test_the_tool_format_instruction_is_appended_to_the_system_prompt_once() -> None:
     from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 
-    msgs = _with_tool_prompt([ChatMessageSystem(content="You are Qwen Agent 1."), ChatMessageUser(content="Task")])
-    assert msgs[0].text == f"You are Qwen Agent 1.\n\n{TOOL_PROMPT}" and msgs[1].text == "Task"
-    assert _with_tool_prompt([ChatMessageUser(content="Task")])[0].text == TOOL_PROMPT
+    prompt = tool_prompt(_infos())
+    msgs = _with_tool_prompt([ChatMessageSystem(content="You are Qwen Agent 1."), ChatMessageUser(content="Task")], _infos())
+    assert msgs[0].text == f"You are Qwen Agent 1.\n\n{prompt}" and msgs[1].text == "Task"
+    assert _with_tool_prompt([ChatMessageUser(content="Task")], _infos())[0].text == prompt
+
+
+def test_the_format_instruction_shows_each_offered_tool_with_its_exact_arguments_only() -> None:
+    optional = ToolInfo(
+        name="search", description="Search.",
+        parameters=ToolParams(
+            properties={
+                "ip": JSONSchema(anyOf=[JSONSchema(type="string"), JSONSchema(type="integer")]),
+                "names": JSONSchema(type="array", items=JSONSchema(type="string")),
+                "limit": JSONSchema(type="integer"),
+            },
+            required=["ip", "names"],
+        ),
+    )
+    prompt = tool_prompt([*_infos(), optional])
+    assert '{"name": "list_server_files", "arguments": {"ip": <string>}}' in prompt
+    assert '{"name": "end_task", "arguments": {}}' in prompt
+    assert '"ip": <string or integer>, "names": <list of string>, "limit": <integer, optional>' in prompt
+    # the instruction says how to call, never which tool: only offered tools appear
+    assert "delete_server_file" not in prompt and "transfer" not in prompt
+    assert tool_prompt([]).count('{"name"') == 1  # the general form only
+
+
+def test_the_format_instruction_is_data_in_our_yaml_file() -> None:
+    from importlib import resources
+
+    import yaml
+
+    data = yaml.safe_load(resources.files("peerpres.providers").joinpath("local_tool_prompt.yaml").read_text())
+    assert data["intro"].split("\n")[0] in tool_prompt(_infos())
 
 
 def test_the_peerpres_provider_still_serves_the_scripted_controls(monkeypatch) -> None:
@@ -143,6 +174,70 @@ def test_without_a_server_the_local_provider_says_what_to_do(monkeypatch, tmp_pa
     monkeypatch.setenv("PEERPRES_CACHE_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="peerpres local-model serve"):
         peerpres_api("local/qwen2.5-coder-0.5b")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}, {"name": "end_task", "arguments": {}}]',
+        '```json\n[\n  {"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}},\n  {"name": "end_task"}\n]\n```',
+        '{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}\n{"name": "end_task", "arguments": {}}',
+        '{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}},\n{"name": "end_task", "arguments": {}}',
+        ('<tool_call>\n{"name": "list_server_files", "arguments": {"ip": "10.0.12.45"}}\n</tool_call>\n'
+        '<tool_call>\n{"name": "end_task", "arguments": {}}\n</tool_call>'),
+    ],
+    ids=["json-list", "fenced-list", "one-per-line", "comma-separated", "tagged-twice"],
+)
+def test_several_calls_in_one_reply_become_several_calls_in_order(text: str) -> None:
+    calls, rest = calls_in_text(text, _infos())
+    assert [(c.function, c.arguments, c.parse_error) for c in calls] == [
+        ("list_server_files", {"ip": "10.0.12.45"}, None), ("end_task", {}, None)]
+    assert rest == ""
+
+
+def test_a_list_that_mixes_calls_and_other_json_keeps_the_calls_and_the_rest() -> None:
+    calls, rest = calls_in_text('[{"name": "end_task"}, {"score": 3}]', _infos())
+    assert [c.function for c in calls] == ["end_task"] and '{"score": 3}' in rest
+    # a list of an offered and a not offered tool: only the offered one is a call
+    calls, rest = calls_in_text('[{"name": "delete_everything", "arguments": {}}, {"name": "end_task"}]', _infos())
+    assert [c.function for c in calls] == ["end_task"] and "delete_everything" in rest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "list_server_files", "arguments": {"ip": "10.0.12.45\n"}}',  # a raw newline inside the string
+        '{"name": "list_server_files", "arguments": "{\\"ip\\": \\"10.0.12.45\n\\"}"}',  # raw newline, JSON string
+        '{"name": "list_server_files", "parameters": {"ip": "10.0.12.45\\n"}}',  # the other key spelling
+    ],
+    ids=["raw-newline-in-object", "raw-newline-in-string-arguments", "parameters-key"],
+)
+def test_unambiguous_json_variants_are_read_as_written(text: str) -> None:
+    calls, _ = calls_in_text(text, _infos())
+    assert [(c.function, c.arguments, c.parse_error) for c in calls] == [("list_server_files", {"ip": "10.0.12.45\n"}, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "arguments"),
+    [
+        ('{"name": "list_server_files", "arguments": {}}', {}),  # required ip missing
+        ('{"name": "end_task", "arguments": {"file_id": "1234567890"}}', {"file_id": "1234567890"}),  # invented
+        ('{"name": "list_server_files", "arguments": {"ip": "10.0.12.45", "dest_ip": "10.0.13.45"}}',
+         {"ip": "10.0.12.45", "dest_ip": "10.0.13.45"}),
+    ],
+)
+def test_arguments_are_never_added_or_dropped_so_schema_errors_reach_the_model(text, arguments) -> None:
+    calls, _ = calls_in_text(text, _infos())
+    assert [(c.arguments, c.parse_error) for c in calls] == [(arguments, None)]
+    result = asyncio.run(execute_tools([ChatMessageAssistant(content="", tool_calls=calls)], _defs()))
+    assert result.messages[0].error is not None and result.messages[0].error.type == "parsing"
+
+
+def test_broken_string_arguments_stay_inspects_parse_error() -> None:
+    # the 0.5B's reply (issue 16 run): escaped quotes outside a string; nothing is guessed
+    text = '{"name": "list_server_files", "arguments": "{\\"ip\\": \\"10.0.12.45\\", \\"x\\": [\\"a\\"}"}'
+    calls, _ = calls_in_text(text, _infos())
+    assert len(calls) == 1 and calls[0].parse_error is not None and calls[0].arguments == {}
 
 
 def test_toolcall_objects_carry_unique_ids() -> None:

@@ -107,7 +107,7 @@ def run_local(
         )
     rate = summary["valid_turn_rate"]
     log(
-        f"[demo --local] valid tool calls in {summary['valid_turns']}/{summary['turns']} turns "
+        f"[demo --local] valid tool-call turns (every call accepted) {summary['valid_turns']}/{summary['turns']} "
         f"({'-' if rate is None else f'{rate:.0%}'}); episodes {seconds_local:.0f} s; total {summary['seconds_total']:.0f} s"
     )
     report = None

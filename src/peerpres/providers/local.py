@@ -6,7 +6,8 @@ turn with the call written as text: bare JSON ``{"name": "list_files", "argument
 inside ``<tool_call>`` tags; llama-cpp-python 0.3.36 returns that as plain content (issue 16). This provider
 sends the request exactly as Inspect's ``openai-api`` provider does (tools offered natively, so the model's
 own chat template renders them) and, when the reply has no native tool call, turns every JSON object in its
-text that names an OFFERED tool into a real ``ToolCall``. The arguments go through Inspect's
+text that names an OFFERED tool into a real ``ToolCall`` (a JSON list of such objects, or several of them,
+become several calls). The arguments go through Inspect's
 ``parse_tool_call``; arguments that do not fit the tool's schema come back to the model as Inspect's normal
 tool parsing error. Objects naming a tool that was not offered stay text. Frontier providers (``openai/``,
 ``anthropic/``, ...) are untouched: they keep native tool calling.
@@ -14,7 +15,8 @@ tool parsing error. Objects naming a tool that was not offered stay text. Fronti
 Model args (``-M``):
     base_url: the server's OpenAI-compatible URL; default ``$PEERPRES_LOCAL_BASE_URL``, else the server
         recorded by ``peerpres local-model serve``.
-    tool_prompt: add a one-paragraph tool-call format instruction to the system prompt (default true).
+    tool_prompt: add the tool-call format instruction (``local_tool_prompt.yaml``: how to write a call and
+        each offered tool's exact argument names, generated from its schema) to the system prompt (default true).
     progress: print one line per model call to stderr: episode, turn, tool, tokens (default false).
 
 When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`` (1024).
@@ -26,8 +28,11 @@ import json
 import os
 import re
 import sys
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
@@ -41,61 +46,118 @@ from inspect_ai.model._providers.openai_compatible import OpenAICompatibleAPI
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 from shortuuid import uuid
 
-# The one prompt-side fix (issue 16): said once, in the system prompt, only when tools are offered.
-TOOL_PROMPT = (
-    "To use a tool, answer with one JSON object and nothing else: "
-    '{"name": "<tool name>", "arguments": {<argument name>: <value>, ...}}. '
-    "Use only the tools offered, with their exact argument names. Call exactly one tool per turn."
-)
-
 # Cap on generated tokens when the run sets none: a small model at temperature 1 can otherwise ramble until the
 # context is full (minutes per turn on 2 cores). --max-tokens overrides it.
 DEFAULT_MAX_TOKENS = 1024
 
 _TAG = re.compile(r"</?tool_call>")
+# JSON that allows raw control characters (a literal newline) inside strings: the value is unambiguous, and
+# the small models write multi-line file contents that way. Everything else is strict JSON.
+_DECODER = json.JSONDecoder(strict=False)
+_OPEN = re.compile(r"[\[{]")  # where a JSON object or list may start
+_LEFTOVER = re.compile(r"^[\s,;\[\]]*$")  # what remains of a list of calls or a comma-separated run of them
+
+
+@cache
+def _prompt_text() -> dict[str, str]:
+    return yaml.safe_load(resources.files("peerpres.providers").joinpath("local_tool_prompt.yaml").read_text())
+
+
+def tool_prompt(tools: list[ToolInfo]) -> str:
+    """The format instruction for ``tools`` (``local_tool_prompt.yaml``): how to write a call, then one line
+    per offered tool with its exact argument names, e.g. ``- {"name": "delete_file", "arguments": {"id":
+    <string>}}``. Generated from the schemas only; it never says which tool to use."""
+    t = _prompt_text()
+    lines = []
+    for tool in tools:
+        required = set(tool.parameters.required or [])
+        args = []
+        for name, schema in tool.parameters.properties.items():
+            kind = _kind(schema)
+            req = t["required"] if name in required else t["optional"]
+            args.append(f"{json.dumps(name)}: " + t["placeholder"].replace("{type}", kind).replace("{req}", req))
+        example = '{"name": ' + json.dumps(tool.name) + ', "arguments": {' + ", ".join(args) + "}}"
+        lines.append(t["line"].replace("{example}", example))
+    return t["intro"].replace("{calls}", "\n".join(lines))
+
+
+def _kind(schema: Any) -> str:
+    """A JSON schema's type in words: ``string``, ``string or integer``, ``list of string``, else ``value``."""
+    if isinstance(schema.type, str):
+        if schema.type == "array" and schema.items is not None:
+            return f"list of {_kind(schema.items)}"
+        return schema.type
+    if schema.anyOf:
+        return " or ".join(_kind(s) for s in schema.anyOf)
+    return "value"
+
+
+def _call_of(obj: Any, offered: set[str]) -> tuple[str, str] | None:
+    """(tool name, raw arguments JSON) when ``obj`` is a call object naming an offered tool, else None.
+
+    A call object is ``{"name": <offered tool>, "arguments": <object | JSON string | absent>}``;
+    ``"parameters"`` is read as ``"arguments"`` when that key is absent (the other common spelling of the same
+    format). Arguments given as a JSON string are decoded leniently (raw newlines inside strings) and
+    re-encoded; a string that still does not decode is passed on as is, so Inspect reports it.
+    """
+    if not (isinstance(obj, dict) and isinstance(obj.get("name"), str) and obj["name"] in offered):
+        return None
+    args = obj["arguments"] if "arguments" in obj else obj.get("parameters", {})
+    if isinstance(args, str):
+        try:
+            decoded, end = _DECODER.raw_decode(args.strip())
+            if end == len(args.strip()):
+                args = decoded
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    return obj["name"], (args if isinstance(args, str) else json.dumps(args))
 
 
 def calls_in_text(text: str, tools: list[ToolInfo]) -> tuple[list[ToolCall], str]:
     """Tool calls written as JSON in ``text`` that name an offered tool; returns (calls, remaining text).
 
-    Every top-level JSON object in the text is tried, wherever it sits (bare, in a ``json`` fence, inside
-    ``<tool_call>`` tags). An object is a call when it has a string ``"name"`` naming one of ``tools``; its
-    ``"arguments"`` (an object, a JSON string, or absent = ``{}``) go through Inspect's ``parse_tool_call``,
-    so malformed arguments become the call's ``parse_error`` and schema mismatches are reported by Inspect
-    when the call is executed. The matched objects, and fences or tags left empty by removing them, are
-    taken out of the remaining text.
+    Every top-level JSON value in the text is tried, wherever it sits (bare, in a ``json`` fence, inside
+    ``<tool_call>`` tags): a call object (see ``_call_of``) is one call; a JSON list whose items are all call
+    objects is several calls, in order; several objects one after the other are several calls. Inspect runs
+    every call of a turn, as it does for native parallel tool calls. Arguments are never added, dropped or
+    renamed: they go through Inspect's ``parse_tool_call``, so malformed arguments become the call's
+    ``parse_error`` and schema mismatches (a missing required or an extra argument) are reported back to the
+    model by Inspect when the call is executed. The matched JSON, and fences, tags and list punctuation left
+    empty by removing it, are taken out of the remaining text.
     """
     offered = {t.name for t in tools}
-    decoder = json.JSONDecoder()
-    calls: list[ToolCall] = []
+    found: list[tuple[str, str]] = []
     spans: list[tuple[int, int]] = []
     i = 0
-    while (start := text.find("{", i)) != -1:
+    while (m := _OPEN.search(text, i)) is not None:
+        start = m.start()
         try:
-            obj, end = decoder.raw_decode(text, start)
+            obj, end = _DECODER.raw_decode(text, start)
         except (json.JSONDecodeError, RecursionError):
             i = start + 1
             continue
-        if isinstance(obj, dict) and isinstance(obj.get("name"), str) and obj["name"] in offered:
-            args = obj.get("arguments", {})
-            raw = args if isinstance(args, str) else json.dumps(args)
-            calls.append(parse_tool_call(f"call_{uuid()}", obj["name"], raw, tools))
+        items = obj if isinstance(obj, list) and obj else [obj]
+        calls_here = [_call_of(o, offered) for o in items]
+        if all(c is not None for c in calls_here):
+            found.extend(c for c in calls_here if c is not None)
             spans.append((start, end))
             i = end
         else:
             i = start + 1
-    if not calls:
+    if not found:
         return [], text
+    calls = [parse_tool_call(f"call_{uuid()}", name, raw, tools) for name, raw in found]
     rest, last = [], 0
     for s, e in spans:
         rest.append(text[last:s])
         last = e
     rest.append(text[last:])
-    remaining = "".join(rest)
-    remaining = _TAG.sub("", remaining)
+    remaining = _TAG.sub("", "".join(rest))
     # drop fences that are now empty (``` json ``` around a removed call)
-    remaining = re.sub(r"```[a-zA-Z]*\s*```", "", remaining)
-    return calls, remaining.strip()
+    remaining = re.sub(r"```[a-zA-Z]*\s*```", "", remaining).strip()
+    if _LEFTOVER.match(remaining) or remaining == "```":
+        remaining = ""
+    return calls, remaining
 
 
 def with_text_calls(output: ModelOutput, tools: list[ToolInfo]) -> ModelOutput:
@@ -166,7 +228,7 @@ class LocalModelAPI(OpenAICompatibleAPI):
         self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
     ) -> Any:
         if tools and self.tool_prompt:
-            input = _with_tool_prompt(input)
+            input = _with_tool_prompt(input, tools)
         if config.max_tokens is None:
             config = config.merge(GenerateConfig(max_tokens=DEFAULT_MAX_TOKENS))
         result = await super().generate(input, tools, tool_choice, config)
@@ -188,11 +250,12 @@ def _flag(v: Any) -> bool:
     return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
 
 
-def _with_tool_prompt(input: list[ChatMessage]) -> list[ChatMessage]:
+def _with_tool_prompt(input: list[ChatMessage], tools: list[ToolInfo]) -> list[ChatMessage]:
+    prompt = tool_prompt(tools)
     if input and isinstance(input[0], ChatMessageSystem):
         first = input[0]
-        return [first.model_copy(update={"content": f"{first.text}\n\n{TOOL_PROMPT}"}), *input[1:]]
-    return [ChatMessageSystem(content=TOOL_PROMPT), *input]
+        return [first.model_copy(update={"content": f"{first.text}\n\n{prompt}"}), *input[1:]]
+    return [ChatMessageSystem(content=prompt), *input]
 
 
 def _print_progress(input: list[ChatMessage], output: ModelOutput, agent: bool) -> None:
