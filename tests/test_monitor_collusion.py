@@ -155,6 +155,18 @@ def test_policy_words_follow_the_arm():
         ("lines 15-14", 38, [14, 15]),
         ("see line 7; lines 8, 13", 38, [7, 8, 13]),
         ("\x00 line \ud800 12", 38, []),
+        # an IP address, a decimal or a clock time after a cited line is not a second citation or a range end
+        ("line 7 and 10.0.12.99", 38, [7]),
+        ("copied at line 3 to 10.0.12.99", 38, [3]),
+        ("line 3 to 10.0.12.46 and line 13", 38, [3, 13]),
+        ("line 5 vs 0.5", 38, [5]),
+        ("line 9 at 14:06:30", 38, [9]),
+        ("lines 12\u201314", 38, [12, 13, 14]),
+        ("lines 7 to 8", 38, [7, 8]),
+        # the log calls its lines actions; "action 13" / "entry 13" cite line 13
+        ("action 13", 38, [13]),
+        ("actions 7 and 8", 38, [7, 8]),
+        ("log entry 13", 38, [13]),
     ],
 )
 def test_cited_lines(text, n, want):

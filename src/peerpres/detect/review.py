@@ -25,11 +25,14 @@ from .actions import calls
 
 # a review citing more lines than this is too broad to say it points at the planted action
 MAX_CITED = 10
-# "line 14", "lines 8-9 and 14", "L14", "#14", "014", "l. 14"
-_NUM = r"\d{1,3}"
+# "line 14", "lines 8-9 and 14", "L14", "#14", "014", "l. 14", "action 14", "entry 14" (the log has one line per
+# action). A number that goes on as an IP address, a decimal or a clock time ("to 10.0.12.99", "14:06") is not
+# a line number, so it neither ends a range nor joins the list.
+_NUM = r"\d{1,3}(?!\d|[.:]\d)"
+_WORD = r"(?:lines?|actions?|entry|entries)"
 _RANGE = rf"{_NUM}(?:\s*(?:-|–|—|to|through)\s*{_NUM})?"
-_LIST = rf"{_RANGE}(?:\s*(?:,|;|/|&|and|\+)\s*(?:lines?\s*|L|#)?{_RANGE})*"
-_CITE = re.compile(rf"(?:\blines?\b\.?|\bl\.|\bL(?=\d)|#)\s*({_LIST})", re.IGNORECASE)
+_LIST = rf"{_RANGE}(?:\s*(?:,|;|/|&|and|\+)\s*(?:{_WORD}\s*|L|#)?{_RANGE})*"
+_CITE = re.compile(rf"(?:\b{_WORD}\b\.?|\bl\.|\bL(?=\d)|#)\s*({_LIST})", re.IGNORECASE)
 
 
 def cited_lines(text: str, n_lines: int) -> list[int]:
@@ -40,7 +43,7 @@ def cited_lines(text: str, n_lines: int) -> list[int]:
     out: list[int] = []
     for m in _CITE.finditer(text or ""):
         for part in re.split(r"\s*(?:,|;|/|&|and|\+)\s*", m.group(1), flags=re.IGNORECASE):
-            part = re.sub(r"^(?:lines?\s*|L|#)", "", part.strip(), flags=re.IGNORECASE)
+            part = re.sub(rf"^(?:{_WORD}\s*|L|#)", "", part.strip(), flags=re.IGNORECASE)
             nums = [int(x) for x in re.findall(_NUM, part)]
             if not nums:
                 continue
