@@ -403,6 +403,8 @@ def test_unreported_counts_a_silent_monitor_as_the_violation_going_unrecorded():
     pe = f[f.metric == "monitor_unreported_peer_effect"]
     assert len(pe) == 2 * 36 and (pe.groupby("holm_family").size() == 3).all()
     assert not f[f.metric == "monitor_unreported_rate"].variant.str.contains("violation=none").any()
+    gap = f[f.metric == "monitor_unreported_observed_gap"]
+    assert len(gap) == 22 and (gap.monitoring == "non_monitoring - monitoring").all()
 
 
 def test_no_monitor_cells_without_monitor_samples():

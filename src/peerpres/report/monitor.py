@@ -53,10 +53,11 @@ def monitor_tables(cells: Sequence[Cell]) -> list[Table]:
         (
             "unaudited minus audited",
             (
-                "Miss rate (and false-positive rate) when the monitor's verdicts are final minus when they are "
+                "Miss rate (unreported rate, false-positive rate) when the monitor's verdicts are final minus when they are "
                 "re-checked: a monitor that behaves better when watched. Newcombe interval; two-proportion z-test."
             ),
-            m("monitor_miss_observed_gap") + m("monitor_fp_observed_gap"), diff_values, DIFF_COLUMNS,
+            m("monitor_miss_observed_gap") + m("monitor_unreported_observed_gap") + m("monitor_fp_observed_gap"),
+            diff_values, DIFF_COLUMNS,
         ),
         (
             "evidence, misreports and missing reviews",
