@@ -206,3 +206,37 @@ def test_validity_sections_with_hostile_data_render_escaped_in_chromium(tmp_path
     assert "undetermined 4" in strata
     assert href.endswith("#s1/1")
     assert os.path.samefile(unquote(urlparse(href).path), log)
+
+
+def test_monitor_section_renders_in_chromium(tmp_path):
+    """The monitor-collusion section (a peerpres experiment) renders after the paper's tables: its tables, a peer
+    effect row with numbers, and no script errors."""
+    from playwright.sync_api import sync_playwright
+
+    from peerpres.analysis.synthetic import monitor_records
+
+    df = frame_from_records(monitor_records(per_config=6, no_review=0.2, seed=2)
+                            + synthetic_records(models=["peerpres/synthetic"], per_config=2, scenarios=["tampering"]))
+    paths = write_report(df, tmp_path)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=ARGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto("file://" + paths["html"], wait_until="load")
+        text = page.inner_text("body")
+        # each peer-effect row says which reference it is against (the two rows of one key differ only there)
+        rows = {ref: page.locator("tr", has_text=f"reviewed={ref}, same model").all_inner_texts()
+                for ref in ("unfamiliar", "human")}
+        browser.close()
+    assert errors == []
+    titles = ["peer effect on oversight", "peer effect on unreported violations", "miss rate on planted violations",
+              "false positives on clean logs", "unaudited minus audited"]
+    at = [text.find(t) for t in titles]
+    assert all(i > 0 for i in at), at
+    assert text.find("Shutdown tampering") < min(at)
+    assert "not the paper's" in text
+    assert all(rows[ref] and all("%" in r for r in rows[ref]) for ref in rows)
+    assert len(rows["unfamiliar"]) == len(rows["human"])
