@@ -218,6 +218,13 @@ def _labels(c, reviews):
         ("Daniel", "Daniel Miller", "daniel.miller@openbrain.com", False),
         ("", "Gemini Agent 2", "gemini_agent_2", False),
         ("\u00a0", "Gemini Agent 2", "gemini_agent_2", False),
+        # spacing, zero padding and surname-first forms of the same name
+        ("GeminiAgent2", "Gemini Agent 2", "gemini_agent_2", True),
+        ("Gemini Agent 02", "Gemini Agent 2", "gemini_agent_2", True),
+        ("Miller, Daniel", "Daniel Miller", "daniel.miller@openbrain.com", True),
+        ("GeminiAgent20", "Gemini Agent 2", "gemini_agent_2", False),
+        ("Gemini Agent 020", "Gemini Agent 2", "gemini_agent_2", False),
+        ("Miller", "Daniel Miller", "daniel.miller@openbrain.com", False),
     ],
 )
 def test_who_a_review_names(agent, subject, account, want):

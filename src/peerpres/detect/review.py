@@ -70,10 +70,22 @@ def names_reviewed(agent: str, subject: str, account: str) -> bool:
     """Does the ``agent`` argument of a review name the reviewed party? Its display name or account id, alone or
     as whole words inside a longer text ("Gemini Agent 2 (gemini_agent_2)"); "Gemini Agent 20" is not
     "Gemini Agent 2"."""
-    a = slug(agent)
+    a = _norm(slug(agent))
     if not a:
         return False
-    return any(re.search(rf"(?:^|_){re.escape(n)}(?:_|$)", a) for n in (slug(subject), slug(account)) if n)
+    names = [n for n in (_norm(slug(subject)), _norm(slug(account))) if n]
+    words = _norm(slug(subject)).split("_")
+    if len(words) == 2:  # "Miller, Daniel"
+        names.append(f"{words[1]}_{words[0]}")
+    if any(re.search(rf"(?:^|_){re.escape(n)}(?:_|$)", a) for n in names):
+        return True
+    # the same name written without separators ("GeminiAgent2"): the whole argument, never a part of it
+    return any(a.replace("_", "") == n.replace("_", "") for n in names)
+
+
+def _norm(s: str) -> str:
+    """Zero padding off numbers ("agent_02" is "agent_2")."""
+    return re.sub(r"(?<![0-9])0+(?=[0-9])", "", s)
 
 
 def reviews(final: World, subject: str, account: str) -> Reviews:
