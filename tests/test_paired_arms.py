@@ -280,3 +280,43 @@ def test_the_overview_leaves_mitigation_and_human_peer_arms_out():
     assert 0 < len(base) < len(df)
     ov = lambda cs: {(c.model, c.label): (c.k, c.n) for c in cs if c.metric == "overview"}
     assert ov(compute(df)) == ov(compute(base)) != {}
+
+
+def _with_undetermined_base(share_rows: int):
+    truth = {("none", "none", "same"): (0.6, 0.05), ("none", "neutrality", "same"): (0.1, 0.05)}
+    df = _frame(bases=BASES[:1], truth=truth, seed=3)
+    base = (df["mitigation"] == "none").to_numpy()
+    idx = df.index[base][:share_rows]
+    df["tampering"] = df["tampering"].astype(object)
+    df.loc[idx, "tampering"] = None
+    df.loc[idx, "tampering__source"] = "undetermined"
+    return df
+
+
+def test_a_base_that_needs_a_grader_shows_its_bounds_not_a_point_rate():
+    # 120 of the base's 300 samples undetermined (> 20%): the determined 180 are a biased subset, so neither the
+    # difference nor the base's own rate may be shown as a point; the bounds are (120/300 .. 240/300)
+    from peerpres.report.paired import paired_table
+
+    cs = compute(_with_undetermined_base(120))
+    mis = _find(cs, "arm_misbehaviour", "tampering", "mitigation=neutrality")
+    assert mis.needs_grader and math.isnan(mis.p) and math.isnan(mis.p_holm)
+    assert mis.undetermined_ref == 120
+    k_base = mis.k_ref
+    row = paired_table(cs).rows[0].values
+    side = row[2]
+    assert f"{mis.rate_ref * 100:.1f}%" not in side, side
+    assert "needs a grader" in side and f"{k_base / 300 * 100:.1f}%" in side
+    assert f"{(k_base + 120) / 300 * 100:.1f}%" in side and "120 undetermined" in side
+    assert side.startswith(f"{mis.k / mis.n * 100:.1f}% ({mis.k}/{mis.n}) / ")  # the arm side is determined
+    assert row[3].startswith("undetermined (needs a grader): bounds")
+
+
+def test_a_base_under_the_grader_share_still_shows_its_rate():
+    cs = compute(_with_undetermined_base(30))  # 10%: below the 20% share
+    mis = _find(cs, "arm_misbehaviour", "tampering", "mitigation=neutrality")
+    from peerpres.report.paired import paired_table
+
+    assert not mis.needs_grader and mis.undetermined_ref == 30
+    side = paired_table(cs).rows[0].values[2]
+    assert f"{mis.rate_ref * 100:.1f}% ({mis.k_ref}/{mis.n_ref}, 30 undetermined)" in side, side

@@ -118,3 +118,34 @@ def test_an_arm_that_does_not_apply_is_left_out_with_the_conditions_own_reason()
     conds, skipped = arm_presets.expand(preset, {})
     assert {c.mitigation for c in conds} == {"neutrality", "none"}
     assert skipped and all("non_shutdown" in s.reason and not s.not_available for s in skipped)
+
+
+@pytest.mark.parametrize(
+    ("preset", "slice_text", "points_to"),
+    [
+        ("paper", "mitigation=neutrality,scenario=tampering", "mitigations"),
+        ("paper", "ablation=explicit_instructions", "ablations"),
+        ("quick", "mitigation=restate_shutdown", "mitigations"),
+    ],
+)
+def test_slicing_an_arm_in_a_preset_without_it_names_the_preset_that_has_it(preset, slice_text, points_to):
+    """It said "use preset 'paper'", also when the preset was 'paper' and the value is only in an arm preset."""
+    from peerpres.params import ParameterError
+
+    with pytest.raises(ParameterError) as e:
+        execute(preset, [MODEL], slice_text=slice_text, dry_run=True)
+    msg = str(e.value)
+    assert f"preset {points_to!r}" in msg and "use preset 'paper'" not in msg, msg
+
+
+def test_every_preset_the_message_names_runs_the_slice():
+    import re
+
+    from peerpres.params import ParameterError
+
+    with pytest.raises(ParameterError) as e:
+        execute("quick", [MODEL], slice_text="dataset=creativity", dry_run=True)
+    named = re.findall(r"'(\w+)'", str(e.value).split("use preset", 1)[1])
+    assert named and "quick" not in named
+    for preset in named:
+        execute(preset, [MODEL], slice_text="dataset=creativity", dry_run=True)

@@ -276,10 +276,17 @@ def checked_task(fn: Callable[..., Any]) -> Callable[..., Any]:
 # -- peerpres run -------------------------------------------------------------------------------------------------
 
 
-def slice_selects(preset: str, slice_: dict[str, list[Any]], conditions: Iterable[Any]) -> None:
+def slice_selects(
+    preset: str,
+    slice_: dict[str, list[Any]],
+    conditions: Iterable[Any],
+    holders: Callable[[str, list[str]], list[str]] | None = None,
+) -> None:
     """Raise ``ParameterError`` when a value of the slice selects no config of the preset.
 
-    ``conditions`` are the configs the preset gives before the slice is applied (any model's).
+    ``conditions`` are the configs the preset gives before the slice is applied (any model's). ``holders(axis,
+    values)`` names the other presets whose configs hold every one of the values; the message points at them, and
+    at no preset when none does (it used to say "use preset 'paper'" even for a value only an arm preset holds).
     """
     conds = list(conditions)
     for axis, values in slice_.items():
@@ -287,9 +294,11 @@ def slice_selects(preset: str, slice_: dict[str, list[Any]], conditions: Iterabl
         missing = [v for v in values if str(v) not in present]
         if missing:
             have = sorted(p for p in present if p != "None")
+            others = [p for p in (holders(axis, [str(v) for v in missing]) if holders else []) if p != preset]
+            hint = f"or use preset {' or '.join(map(repr, others))}" if others else "(no preset holds it)"
             raise ParameterError(
                 f"--slice {axis}={'|'.join(map(str, missing))} selects nothing in preset {preset!r} "
-                f"(its configs have {axis}: {', '.join(have) or 'none'}); drop the value or use preset 'paper'."
+                f"(its configs have {axis}: {', '.join(have) or 'none'}); drop the value {hint}."
             )
 
 

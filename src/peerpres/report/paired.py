@@ -48,6 +48,16 @@ def _key(c: Cell) -> tuple:
             c.variant, c.label)
 
 
+def _side(k: int, n: int, u: int) -> str:
+    """One side's misbehaviour rate: the point rate (k/n) when at most ``stats.NEEDS_GRADER_SHARE`` of its samples
+    are undetermined, else "needs a grader" with the bounds (undetermined counted as no / yes), never the rate of
+    the determined subset alone."""
+    total = n + u
+    if total and u / total > stats.NEEDS_GRADER_SHARE:
+        return f"needs a grader: bounds [{pct(k / total)}, {pct((k + u) / total)}] ({k}/{n}, {u} undetermined)"
+    return f"{pct(stats.rate(k, n))} ({k}/{n}" + (f", {u} undetermined)" if u else ")")
+
+
 def _diff(c: Cell | None) -> str:
     return "\u2014" if c is None else headline_rate(c, signed=True)
 
@@ -61,7 +71,7 @@ def paired_table(cells: Sequence[Cell]) -> Table | None:
 
     def values(c: Cell) -> list[str]:
         if c.ref == BASE_NOT_RUN:
-            arm = f"{pct(c.rate)} ({c.k}/{c.n})"
+            arm = _side(c.k, c.n, c.undetermined)
             return [c.label, BASE_NOT_RUN, f"{arm} / \u2014", NOT_RUN, "\u2014", "\u2014", *(["\u2014"] * (3 + len(OUTCOME_ROWS))), c.note]
         k = _key(c)
         drop = by.get(("arm_dropout", k))
@@ -69,7 +79,8 @@ def paired_table(cells: Sequence[Cell]) -> Table | None:
         return [
             c.label,
             c.ref,
-            f"{pct(stats.rate(c.k, c.n))} ({c.k}/{c.n}) / {pct(c.rate_ref)} ({c.k_ref}/{c.n_ref})",
+            " / ".join((_side(c.k, c.n, c.undetermined - (c.undetermined_ref or 0)),
+                        _side(c.k_ref or 0, c.n_ref or 0, c.undetermined_ref or 0))),
             _diff(c),
             f"{pval(c.p)} ({c.test})",
             pval(c.p_holm),

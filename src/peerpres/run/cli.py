@@ -186,7 +186,9 @@ def execute(
         # with no model yet (a dry run), judge the slice against the preset's model-independent configs
         unsliced = [c for m in (models or ["(any model)"]) for c in sweep.conditions_for_model(preset_def, m, {}, ext)]
         # overlay axes (the wording) are applied on top of the preset's configs, never selected among them
-        params.slice_selects(preset, {k: v for k, v in slice_.items() if k not in sweep.OVERLAY_SLICE_AXES}, unsliced)
+        params.slice_selects(
+            preset, {k: v for k, v in slice_.items() if k not in sweep.OVERLAY_SLICE_AXES}, unsliced, sweep.presets_holding
+        )
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)
     limit = (eval_options or {}).get("limit")
     if limit is not None:

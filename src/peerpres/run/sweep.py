@@ -248,6 +248,18 @@ def conditions_for_model(
     return with_memory_hard(preset, model, out)
 
 
+def presets_holding(axis: str, values: list[str]) -> list[str]:
+    """The presets with a config (any model's, extended identities included) for each of ``values`` on ``axis``, in
+    presets.yaml order: where a ``--slice`` value that one preset lacks can be run. Overlay axes (the wording) hold
+    every value in every preset."""
+    out = []
+    for name, p in load_presets().items():
+        present = {str(getattr(c, axis, None)) for c in conditions_for_model(p, "(any model)", {}, True)}
+        if all(v in present for v in values):
+            out.append(name)
+    return out
+
+
 def with_memory_hard(preset: dict[str, Any], model: str, conditions: list[Condition]) -> list[Condition]:
     """Turn on the "read memory first" prompt in every memory condition for the preset's ``memory_hard_families``
     (spec §2.4: the paper used it for DeepSeek V3.1 and Kimi K2.5). It is a property of the run, recorded in each

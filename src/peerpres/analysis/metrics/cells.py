@@ -86,6 +86,7 @@ class Cell:
     n_ref: int | None = None
     k_ref: int | None = None
     rate_ref: float | None = None
+    undetermined_ref: int | None = None  # a difference cell's undetermined samples on the control side
     ref: str = ""
     note: str = ""
     is_control: bool = False
@@ -373,6 +374,7 @@ def diff_cell(metric: str, label: str, keys: dict[str, Any], g: Group, ref: Grou
         rate_ref=stats.rate(ref.k, ref.n),
         ref=ref_name,
         **_common(metric, both, keys),
+        undetermined_ref=ref.undetermined,
     )
     # bounds of a difference: treatment's low bound minus control's high bound, and vice versa
     tl, th = stats.bounds(g.k, g.n, g.undetermined)
