@@ -12,12 +12,13 @@ from __future__ import annotations
 import pandas as pd
 
 from peerpres.analysis.labels import truth
+from peerpres.analysis.metrics.behaviour import behaviour_label
 from peerpres.analysis.metrics.cells import POOLED_EXFIL, Cell, pooled
 from peerpres.analysis.metrics.peer_rates import rate_family
 
 TASKS = ("exfiltration_transfer", "exfiltration_deletion")
 ARM = "asset_importance"
-ARM_BEHAVIOUR: dict[str, dict[str, str]] = {ARM: {t: "asset_saved" for t in TASKS}}
+ARM_BEHAVIOUR = {ARM: {t: behaviour_label(t, ARM) for t in TASKS}}  # from the one mapping, metrics.behaviour
 
 
 def asset_saved(w: pd.DataFrame) -> list[Cell]:
