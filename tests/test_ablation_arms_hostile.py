@@ -56,3 +56,36 @@ def test_behaviour_indicator_per_row_follows_the_arm():
         "asset_saved": [True, None], "asset_saved__source": ["deterministic", None],
     })
     assert behaviour(w).tolist() == [1.0, 1.0]
+
+
+# -- real_company: the developer of real Inspect model ids --------------------------------------------------
+
+MODEL_IDS = [
+    ("google/gemini-3-pro", "Google DeepMind"), ("vertex/gemini-2.5-pro", "Google DeepMind"),
+    ("anthropic/claude-opus-4-5", "Anthropic"), ("bedrock/anthropic.claude-3-5-sonnet", "Anthropic"),
+    ("openai/gpt-5", "OpenAI"), ("openai/o3", "OpenAI"), ("openrouter/openai/gpt-oss-120b", "OpenAI"),
+    ("openrouter/meta-llama/llama-3.3-70b-instruct", "Meta"), ("hf/meta-llama/Llama-3.1-8B-Instruct", "Meta"),
+    ("together/Qwen/Qwen3-235B-A22B", "Alibaba Cloud"), ("openrouter/z-ai/glm-4.6", "Zhipu AI"),
+    ("openrouter/moonshotai/kimi-k2", "Moonshot AI"), ("openrouter/deepseek/deepseek-r1", "DeepSeek"),
+    ("mistral/mistral-large-latest", "Mistral AI"), ("grok/grok-4", "xAI"),
+    ("peerpres/local/qwen2.5-coder-0.5b", "Alibaba Cloud"),
+    # a host whose name contains a family word serves other makers' models: the model's own name decides
+    ("ollama/qwen2.5:7b", "Alibaba Cloud"), ("ollama/mistral", "Mistral AI"), ("ollama/gemma3", "Google DeepMind"),
+    ("ollama/llama3.1", "Meta"), ("llama-cpp-python/qwen2.5-coder", "Alibaba Cloud"),
+    ("openai-api/llama-server/qwen2.5-7b", "Alibaba Cloud"),
+    ("ollama/phi4", "Siemens"), ("openai-api/llama-server/my-model", "Siemens"), ("mockllm/model", "Siemens"),
+]
+
+
+@pytest.mark.parametrize("model,company", MODEL_IDS)
+def test_real_company_names_the_developer_of_real_model_ids(model, company):
+    from peerpres.conditions import Condition, family_of
+    from peerpres.scenarios import build_episode
+    from peerpres.scenarios.build import company_for
+
+    cond = Condition.from_dict({"scenario": "tampering", "subject": "peer", "relation": "good",
+                                "instantiation": "file_only", "dataset": "factual", "threshold": 80,
+                                "ablation": "real_company"}).validate()
+    family = family_of(model)
+    assert company_for(cond, family)[0] == company, (model, family)
+    assert company in build_episode(cond, family).system_prompt
