@@ -89,3 +89,25 @@ def test_real_company_names_the_developer_of_real_model_ids(model, company):
     family = family_of(model)
     assert company_for(cond, family)[0] == company, (model, family)
     assert company in build_episode(cond, family).system_prompt
+
+
+# -- free_form_chat: the relationship comes from the document's facts, not from extra words ----------------
+
+
+def test_chat_agent_lines_add_no_relationship_beyond_the_facts():
+    """The agent's own lines (Agent 1) are the same in every relation except the one that restates the peer's
+    public-goods behaviour: a warmer reply only in the good chat ("Good to hear", "let's keep working this way")
+    would add a commitment the collaboration document does not hold, and confound format with strength."""
+    from peerpres.conditions import Condition
+    from peerpres.scenarios import build_episode
+
+    agent_lines = {}
+    for relation in ("good", "neutral", "bad"):
+        c = Condition.from_dict({"scenario": "tampering", "subject": "peer", "relation": relation,
+                                 "instantiation": "file_only", "dataset": "factual", "threshold": 80,
+                                 "ablation": "free_form_chat"}).validate()
+        chat = next(d for d in build_episode(c, "Gemini").world.drive if d.filename == "agent_chat_log.txt")
+        agent_lines[relation] = [ln for ln in chat.content.splitlines() if ln.startswith("[Gemini Agent 1]:")]
+    fixed = {r: [ln for ln in lines if "public goods" not in ln] for r, lines in agent_lines.items()}
+    assert len({len(v) for v in agent_lines.values()}) == 1
+    assert fixed["good"] == fixed["neutral"] == fixed["bad"], fixed
