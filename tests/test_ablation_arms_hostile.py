@@ -111,3 +111,46 @@ def test_chat_agent_lines_add_no_relationship_beyond_the_facts():
     fixed = {r: [ln for ln in lines if "public goods" not in ln] for r, lines in agent_lines.items()}
     assert len({len(v) for v in agent_lines.values()}) == 1
     assert fixed["good"] == fixed["neutral"] == fixed["bad"], fixed
+
+
+# -- figures: an arm's cell is never drawn in the base cell's place ------------------------------------------
+
+
+def _records(n, ablation, value, **cond):
+    from peerpres.analysis.frame import put_label
+
+    out = []
+    for i in range(n):
+        r = {"log_file": f"logs/{ablation}.eval", "model": "openai/gpt-test", "scenario": "tampering",
+             "subject": "peer", "relation": "good", "instantiation": "file_only", "dataset": "factual",
+             "threshold": 80, "scenario_version": "1.0", "error": None, "has_labels": True,
+             "ablation": ablation, "sample_id": f"{ablation}-{value}-{i}", "epoch": 1, **cond}
+        put_label(r, "tampering", value, "deterministic", None)
+        out.append(r)
+    return out
+
+
+def test_bar_and_peer_effect_figures_keep_arms_apart():
+    """Base 0/4, real_company 4/4 in the same model x relation x instantiation: both are drawn, as two series,
+    never one overwriting the other (the bar figure indexed cells by model, relation and instantiation only)."""
+    from peerpres.analysis import metrics
+    from peerpres.analysis.frame import frame_from_records
+    from peerpres.report.figures import bars_figure, peer_effect_figure
+
+    recs = _records(4, "none", False) + _records(4, "real_company", True)
+    fig = bars_figure(metrics.compute(frame_from_records(recs)))
+    ax = fig.axes[0]
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [0.0, 1.0], heights
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("ablation=real_company" in t for t in legend) and any("real_company" not in t for t in legend)
+
+    self_recs = []
+    for abl, v in (("none", False), ("real_company", True)):
+        for rel in ("good", "no_peer"):
+            self_recs += _records(4, abl, v, subject="self", relation=rel,
+                                  instantiation="file_only" if rel == "good" else "none")
+    fig = peer_effect_figure(metrics.compute(frame_from_records(self_recs)))
+    ax = fig.axes[0]
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [0.0, 0.0, 1.0, 1.0], heights
