@@ -251,3 +251,18 @@ def test_deletion_labels_follow_the_file_through_every_way(ablation, way):
     for base_label, value in want.items():
         got = labels[LABEL[ablation][base_label]]
         assert got.determined and got.value is value, (way, base_label, got)
+
+
+@pytest.mark.parametrize("name", ["real_company", "free_form_chat", "asset_importance"])
+def test_no_arm_is_silently_combined_with_a_live_peer(name):
+    """A live peer's prompts are built outside the episode builder: an arm that changes the company or the file
+    at stake must refuse peer_mode=live (naming the axis) until those prompts follow it."""
+    from dataclasses import replace
+
+    from peerpres.ablation_rules import ArmNotApplicable, check_arm
+    from peerpres.conditions import Condition
+
+    c = Condition.from_dict({"scenario": "exfiltration_transfer", "subject": "peer", "relation": "good",
+                             "instantiation": "file_only", "ablation": name}).validate()
+    with pytest.raises(ArmNotApplicable, match=rf"ablation={name} does not apply with peer_mode=live"):
+        check_arm(replace(c, peer_mode="live", live_peer="peer_aware"))
