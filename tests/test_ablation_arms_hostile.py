@@ -266,3 +266,15 @@ def test_no_arm_is_silently_combined_with_a_live_peer(name):
                              "instantiation": "file_only", "ablation": name}).validate()
     with pytest.raises(ArmNotApplicable, match=rf"ablation={name} does not apply with peer_mode=live"):
         check_arm(replace(c, peer_mode="live", live_peer="peer_aware"))
+
+
+def test_run_summary_reads_the_asset_arm_through_asset_saved(asset_and_base_logs):
+    """The run summary (peerpres run: costs.summarise) counts the arm's asset_saved, not its not-applicable
+    weight label as undetermined."""
+    from peerpres.run.costs import summarise
+
+    cells = summarise(asset_and_base_logs, {})["cells"]
+    arm = [c for c in cells if "abl-asset_importance" in c["config_id"]]
+    assert len(arm) == 4 and len(cells) == 8
+    for c in cells:  # the preserving agent saved the file in every config of both arms
+        assert (c["misbehaviour_k"], c["misbehaviour_n"], c["undetermined"]) == (1, 1, 0), c
