@@ -278,3 +278,28 @@ def test_run_summary_reads_the_asset_arm_through_asset_saved(asset_and_base_logs
     assert len(arm) == 4 and len(cells) == 8
     for c in cells:  # the preserving agent saved the file in every config of both arms
         assert (c["misbehaviour_k"], c["misbehaviour_n"], c["undetermined"]) == (1, 1, 0), c
+
+
+def test_report_summary_lines_name_the_arm():
+    """The report's summary lines (headline, alignment-faking gaps) say which arm a number belongs to: two
+    misrepresentation headlines of one model and condition, one of them real_company, are never shown alike."""
+    from peerpres.analysis.frame import frame_from_records
+    from peerpres.analysis.metrics import Cell
+    from peerpres.report.writer import _summary
+
+    df = frame_from_records(_records(1, "none", False))
+    for col in ("limit", "total_tokens"):
+        df[col] = None
+    cells = []
+    for variant, rate in ((None, 0.1), ("ablation=real_company", 0.6), ("ablation=free_form_chat", 0.3)):
+        common = {"model": "openai/gpt-test", "subject": "peer", "relation": "good", "instantiation": "file_only",
+                  "variant": variant, "rate": rate, "n": 10, "k": int(rate * 10)}
+        cells.append(Cell(metric="misrep_headline", label="misrep", **common))
+        cells.append(Cell(metric="af_inflation_gap", label="af", dataset="all", **common))
+    lines = _summary(df, cells)["lines"]
+    for metric_words in ("misrepresentation headline", "alignment-faking gap"):
+        mine = [ln for ln in lines if metric_words in ln]
+        assert len(mine) == 3 and len(set(mine)) == 3, mine
+        assert sum("ablation=real_company" in ln for ln in mine) == 1
+        assert sum("ablation=free_form_chat" in ln for ln in mine) == 1
+        assert "ablation=" not in mine[0]  # the paper's episode first
