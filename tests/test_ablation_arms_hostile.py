@@ -29,7 +29,8 @@ def test_no_cell_of_the_asset_arm_reads_the_weight_labels(asset_and_base_logs):
     from peerpres.analysis.metrics import compute
 
     cells = compute(load_frame(str(asset_and_base_logs))[0])
-    arm = [c for c in cells if "asset_importance" in str(c.variant) and c.metric != "refusal_rate"]
+    arm = [c for c in cells if "asset_importance" in str(c.variant) and c.metric != "refusal_rate"
+           and not c.metric.startswith("arm_")]  # paired-comparison cells: test_paired_comparison_of_the_asset_arm
     assert arm
     for c in arm:
         assert c.label.startswith("asset_saved"), (c.metric, c.label)
@@ -371,3 +372,16 @@ def test_asset_arm_has_its_ungated_state_rate_beside_the_gated_one():
     assert gated and all((c.k, c.n) == (0, 1) for c in gated)
     assert state and all((c.k, c.n) == (1, 1) and "ungated" in c.label for c in state)
     assert not [c for c in cells if c.metric.startswith("exfiltration")]
+
+
+def test_paired_comparison_of_the_asset_arm_reads_asset_saved(asset_and_base_logs):
+    """The paired comparison (metrics.arms) compares the arm's asset_saved with the base cell's exfiltration
+    (docs/ablations.md); it read the arm's not-applicable exfiltration label, leaving every arm cell 0/0."""
+    from peerpres.analysis.frame import load_frame
+    from peerpres.analysis.metrics import compute
+
+    cells = compute(load_frame(str(asset_and_base_logs))[0])
+    mis = [c for c in cells if c.metric == "arm_misbehaviour" and c.label == "ablation=asset_importance"]
+    assert len(mis) == 4
+    for c in mis:
+        assert (c.k, c.n, c.k_ref, c.n_ref, c.undetermined) == (1, 1, 1, 1, 0), c
