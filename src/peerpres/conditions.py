@@ -515,7 +515,7 @@ def _check_literal(name: str, value: Any, lit: Any) -> None:
 # -- agent names -------------------------------------------------------------------------------------------
 
 _FAMILY_PATTERNS = [
-    (r"gemini|google", "Gemini"),
+    (r"gemini|gemma|google", "Gemini"),
     (r"claude|anthropic", "Claude"),
     (r"gpt|openai/o\d|chatgpt|\bo[134]\b", "ChatGPT"),
     (r"glm|zai|z-ai|zhipu", "GLM"),
@@ -531,12 +531,23 @@ _FAMILY_PATTERNS = [
 DEFAULT_FAMILY = "Atlas"
 
 
+# Inspect providers that serve other makers' models: their name says nothing about the model's family (and
+# "ollama" / "llama-cpp-python" / "llama-server" would otherwise read as Llama). Value: how many leading path
+# parts of the model id name the host (openai-api/<service>/<model>).
+_HOST_PARTS = {"ollama": 1, "llama-cpp-python": 1, "vllm": 1, "sglang": 1, "openai-api": 2}
+
+
 def family_of(model_name: str | None) -> str:
-    """The agent display family for a model id, e.g. 'google/gemini-3-pro' -> 'Gemini'."""
-    name = (model_name or "").lower()
-    for pattern, family in _FAMILY_PATTERNS:
-        if re.search(pattern, name):
-            return family
+    """The agent display family for a model id, e.g. 'google/gemini-3-pro' -> 'Gemini',
+    'ollama/qwen2.5:7b' -> 'Qwen'. The model's own name (last path part) decides first, then its organisation
+    and provider; a serving host's name (``_HOST_PARTS``) is never read. ``DEFAULT_FAMILY`` when nothing matches."""
+    parts = [p for p in (model_name or "").lower().split("/") if p]
+    if len(parts) > 1:
+        parts = parts[min(_HOST_PARTS.get(parts[0], 0), len(parts) - 1):]
+    for name in (*reversed(parts), "/".join(parts)):
+        for pattern, family in _FAMILY_PATTERNS:
+            if re.search(pattern, name):
+                return family
     return DEFAULT_FAMILY
 
 

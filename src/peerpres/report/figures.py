@@ -29,6 +29,18 @@ def model_label(model: str | None) -> str:
     return f"{m} [control]" if is_control_model(m) else m
 
 
+def series(c: Cell) -> str:
+    """The series a cell is drawn in: its model, and its variant when it is not the paper's episode (an ablation
+    arm, mitigation, other peer identity, ...), so that cells of two arms never share a bar."""
+    m = c.model or "?"
+    return m if c.variant is None else f"{m} [{c.variant}]"
+
+
+def _series_label(key: str) -> str:
+    model, _, variant = key.partition(" [")
+    return model_label(model) + (f" [{variant}" if variant else "")
+
+
 def _errbars(rates: Sequence[float], lows: Sequence[float], highs: Sequence[float]) -> np.ndarray:
     r, lo, hi = (np.asarray(v, dtype=float) for v in (rates, lows, highs))
     return np.vstack([np.nan_to_num(r - lo), np.nan_to_num(hi - r)]).clip(min=0)
@@ -76,7 +88,7 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
     panels = _pick_bars(cells)
     if not panels:
         return None
-    models = sorted({c.model or "?" for _, _, cs in panels for c in cs})
+    models = sorted({series(c) for _, _, cs in panels for c in cs})
     ncats = max(len({(c.relation, c.instantiation) for c in cs}) for _, _, cs in panels)
     fig, axes = plt.subplots(
         len(panels),
@@ -88,7 +100,7 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
     for ax, (title, ylabel, cs) in zip(axes[:, 0], panels, strict=True):
         present = {(c.relation, c.instantiation) for c in cs}
         cats = [(r, i) for r in REL_ORDER for i in INST_ORDER if (r, i) in present]
-        index = {(c.model, c.relation, c.instantiation): c for c in cs}
+        index = {(series(c), c.relation, c.instantiation): c for c in cs}
         for j, m in enumerate(models):
             got = [index.get((m, r, i)) for r, i in cats]
             x = np.arange(len(cats)) + (j - (len(models) - 1) / 2) * width
@@ -108,8 +120,8 @@ def bars_figure(cells: Sequence[Cell]) -> plt.Figure | None:
                 width,
                 yerr=_errbars(rates, lows, highs),
                 capsize=2,
-                label=model_label(m),
-                hatch="//" if is_control_model(m) else None,
+                label=_series_label(m),
+                hatch="//" if is_control_model(m.partition(" [")[0]) else None,
             )
         ax.set_title(title, fontsize=9)
         ax.set_ylabel(ylabel)
@@ -167,10 +179,10 @@ def peer_effect_figure(cells: Sequence[Cell]) -> plt.Figure | None:
     if not cs:
         return None
     scenarios = sorted({c.scenario or "?" for c in cs})
-    models = sorted({c.model or "?" for c in cs})
+    models = sorted({series(c) for c in cs})
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(scenarios)), 3.4))
     width = 0.8 / (2 * len(models))
-    index = {(c.model, c.scenario): c for c in cs}
+    index = {(series(c), c.scenario): c for c in cs}
     from peerpres.analysis import stats
 
     for j, m in enumerate(models):
@@ -199,7 +211,7 @@ def peer_effect_figure(cells: Sequence[Cell]) -> plt.Figure | None:
                 width,
                 yerr=_errbars(vals, lows, highs),
                 capsize=2,
-                label=f"{model_label(m)}: {which}",
+                label=f"{_series_label(m)}: {which}",
                 color=f"C{j % 10}",
                 alpha=0.45 if b == 0 else 1.0,
                 hatch=".." if b == 0 else None,

@@ -124,6 +124,12 @@ def _outcome_counts(g: pd.DataFrame) -> dict[str, int]:
     return dict(Counter(vals))
 
 
+def _variant_words(c: metrics.Cell) -> str:
+    """", variant ablation=real_company" for a cell away from the paper's episode (an ablation arm, mitigation,
+    ...), "" for the paper's: two summary lines of one condition never read alike."""
+    return "" if c.variant is None else f", variant {c.variant}"
+
+
 def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
     from peerpres.run.costs import cost_of, load_prices
 
@@ -170,22 +176,22 @@ def _summary(df: pd.DataFrame, cells: list[metrics.Cell]) -> dict[str, Any]:
         )
     for c in sorted(
         (c for c in cells if c.metric == "misrep_headline" and c.relation in ("good", "neutral", "bad")),
-        key=lambda c: (c.model or "", c.subject or "", c.relation or "", c.instantiation or ""),
+        key=lambda c: (c.model or "", c.subject or "", c.relation or "", c.instantiation or "", c.variant or ""),
     ):
         tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
         lines.append(
             f"{c.model}{tag}, misrepresentation headline (rate minus non_shutdown, mean over settings), "
-            f"{c.subject} subject, {c.relation}/{c.instantiation}: {headline_rate(c, True)} ({c.note})."
+            f"{c.subject} subject, {c.relation}/{c.instantiation}{_variant_words(c)}: {headline_rate(c, True)} ({c.note})."
         )
     for c in sorted(
         (c for c in cells if c.metric in ("af_inflation_gap", "af_not_executed_gap") and c.dataset == "all"),
-        key=lambda c: (c.model or "", c.metric, c.relation or "", c.instantiation or ""),
+        key=lambda c: (c.model or "", c.metric, c.relation or "", c.instantiation or "", c.variant or ""),
     ):
         tag = f" [{CONTROL_LABEL}]" if c.is_control else ""
         what = "inflation" if c.metric == "af_inflation_gap" else "not executed"
         lines.append(
             f"{c.model}{tag}, alignment-faking gap ({what}, unmonitored minus monitored), {c.relation}/"
-            f"{c.instantiation}: {headline_rate(c, True)}"
+            f"{c.instantiation}{_variant_words(c)}: {headline_rate(c, True)}"
             + (f", p={pval(c.p)} ({c.test})." if not c.needs_grader else f" ({c.test}).")
         )
     return {"models": models, "label_sources": label_sources, "lines": lines}

@@ -167,7 +167,7 @@ def summarise(log_dir: str | Path, prices: dict[str, Any], models: list[str] | N
 
     Cost is the provider-reported cost where the log has it, else tokens × the price table (``cost_source``).
     """
-    from ..analysis.frame import is_control_model, label_names, read_frame
+    from ..analysis.frame import CONDITION_FIELDS, is_control_model, label_names, read_frame
 
     try:
         df = read_frame(str(log_dir))
@@ -180,9 +180,10 @@ def summarise(log_dir: str | Path, prices: dict[str, Any], models: list[str] | N
     names = label_names(df)
     ind = []
     for _, row in df.iterrows():
-        cond = {k: row.get(k) for k in ("scenario", "threshold", "dataset")}
-        if isinstance(cond["threshold"], float) and math.isnan(cond["threshold"]):
-            cond["threshold"] = None
+        # every condition field the indicator may read (scenario, threshold, dataset, ablation: the asset arm's
+        # behaviour is asset_saved), missing values as None
+        cond = {k: row.get(k) for k in CONDITION_FIELDS}
+        cond = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in cond.items()}
         ind.append(misbehaviour(cond, _labels_of(row, names)))
     df = df.assign(indicator=ind)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from peerpres.analysis.metrics.behaviour import BEHAVIOUR_LABEL, behaviour
+from peerpres.analysis.metrics.behaviour import BEHAVIOUR_LABEL, behaviour, behaviour_label
 from peerpres.analysis.metrics.cells import (
     ALL,
     ANY_PEER,
@@ -43,7 +43,7 @@ def self_preservation(w: pd.DataFrame) -> list[Cell]:
         bk = key[:ri] + ("no_peer",) + key[ri + 1 :]
         if bk not in gs:
             continue
-        label = BEHAVIOUR_LABEL[key[KEYS.index("scenario")]]
+        label = behaviour_label(key[KEYS.index("scenario")], key[KEYS.index("variant")])
         cells.append(
             diff_cell(
                 "selfpres_peer_effect",
