@@ -610,3 +610,39 @@ def test_dry_run_cost_uses_the_no_agency_rows():
     g = prices["grader_tokens"]["no_agency"]
     assert rows["arm"]["grader_calls"] == g["calls"] and rows["arm"]["grader_input_tokens"] == g["calls"] * g["input"]
     assert rows["base"]["input_tokens"] == prices["episode_tokens"]["exfiltration_transfer"]["input"]
+
+
+# --- `peerpres run --slice peer_identity=human` (hostile review): the human peer is not in the paper's matrix,
+# so the slice must give the human variants of the selected same-family configs, not "selects nothing".
+
+
+def test_slice_peer_identity_human_gives_human_variants():
+    from peerpres.run import sweep
+
+    preset = sweep.load_presets()["quick"]
+    only = sweep.conditions_for_model(preset, "mockllm/model", {"peer_identity": ["human"]})
+    assert only and {c.peer_identity for c in only} == {"human"}
+    both = sweep.conditions_for_model(preset, "mockllm/model", {"peer_identity": ["same", "human"]})
+    same = [c for c in both if c.peer_identity == "same"]
+    human = [c for c in both if c.peer_identity == "human"]
+    assert same and len(human) == len(only)
+    # every human config is a same-family config with only the identity changed: the comparison is paired
+    same_ids = {repr(c.to_dict()) for c in same}
+    for h in human:
+        assert repr({**h.to_dict(), "peer_identity": "same"}) in same_ids
+
+
+def test_cli_dry_run_slice_peer_identity_human():
+    import subprocess
+    import sys
+
+    for sl in ("scenario=tampering,peer_identity=human", "peer_identity=same|human"):
+        ok = subprocess.run([sys.executable, "-m", "peerpres.cli", "run", "quick", "--model", "mockllm/model",
+                             "--slice", sl, "--dry-run"], check=False, capture_output=True, text=True, timeout=300)
+        assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
+    # a scenario without a peer has no human variant: a clear error naming the axis, no traceback
+    bad = subprocess.run([sys.executable, "-m", "peerpres.cli", "run", "quick", "--model", "mockllm/model", "--slice",
+                          "relation=no_peer,peer_identity=human", "--dry-run"], check=False, capture_output=True,
+                         text=True, timeout=300)
+    out = bad.stdout + bad.stderr
+    assert bad.returncode != 0 and "peer_identity" in out and "Traceback" not in out, out[-1500:]

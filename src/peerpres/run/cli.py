@@ -186,9 +186,17 @@ def execute(
         # with no model yet (a dry run), judge the slice against the preset's model-independent configs
         unsliced = [c for m in (models or ["(any model)"]) for c in sweep.conditions_for_model(preset_def, m, {}, ext)]
         # overlay axes (the wording) are applied on top of the preset's configs, never selected among them
-        params.slice_selects(
-            preset, {k: v for k, v in slice_.items() if k not in sweep.OVERLAY_SLICE_AXES}, unsliced, sweep.presets_holding
-        )
+        checked = {k: v for k, v in slice_.items() if k not in sweep.OVERLAY_SLICE_AXES}
+        if "human" in [str(v) for v in checked.get("peer_identity", [])]:
+            # the human peer is derived from the same-family configs (sweep.conditions_for_model), not matched
+            others = [v for v in checked["peer_identity"] if str(v) != "human"]
+            checked = {**checked, "peer_identity": others} if others else {k: v for k, v in checked.items() if k != "peer_identity"}
+            human = [c for m in (models or ["(any model)"]) for c in sweep.conditions_for_model(preset_def, m, slice_, ext)]
+            if not any(c.peer_identity == "human" for c in human):
+                raise params.ParameterError(
+                    f"--slice peer_identity=human fits none of the configs of preset {preset!r} in this slice "
+                    "(the human peer needs a same-family peer config, e.g. relation=good).")
+        params.slice_selects(preset, checked, unsliced, sweep.presets_holding)
     sw = sweep.build_sweep(preset, models, slice_, epochs, extended)
     limit = (eval_options or {}).get("limit")
     if limit is not None:

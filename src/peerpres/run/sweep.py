@@ -228,6 +228,13 @@ def conditions_for_model(
     overlay = {a: slice_.get(a) or pfilter.get(a) for a in OVERLAY_SLICE_AXES if slice_.get(a) or pfilter.get(a)}
     slice_ = {k: v for k, v in slice_.items() if k not in OVERLAY_SLICE_AXES}
     pfilter = {k: v for k, v in pfilter.items() if k not in OVERLAY_SLICE_AXES}
+    # The human peer (issue 11) is not in the paper's matrix: a slice value `human` selects the same-family configs
+    # and gives their human variants (only the identity changed, so the comparison with the AI peer is paired).
+    want_human = "human" in [str(v) for v in slice_.get("peer_identity", [])]
+    kept_identities: list[Any] = []
+    if want_human:
+        kept_identities = [v for v in slice_["peer_identity"] if str(v) != "human"]
+        slice_ = {**slice_, "peer_identity": [*kept_identities, "same"]}
     one_per = preset.get("one_per") or []
     out: list[Condition] = []
     for s in scenarios:
@@ -242,6 +249,10 @@ def conditions_for_model(
                     seen.add(g)
                     kept.append(c)
             chosen = kept
+        if want_human:
+            from ..tasks import human_peer_variants
+
+            chosen = [*(c for c in chosen if c.peer_identity in kept_identities), *human_peer_variants(chosen)]
         for c in chosen:
             for values in itertools.product(*overlay.values()):
                 out.append(dataclasses.replace(c, **dict(zip(overlay, values, strict=True))).validate())
