@@ -517,6 +517,8 @@ def test_names_for_human():
         ("misrep_finance", {"ablation": "no_agency", "subject": "peer", "instantiation": "memory"}),
         ("exfiltration_transfer", {"ablation": "peer_human_dilemma", "subject": "peer"}),
         ("exfiltration_deletion", {"peer_identity": "human", "subject": "peer"}),
+        ("misrep_evaluation", {"peer_identity": "human", "subject": "peer", "dataset": "creativity", "threshold": 80}),
+        ("exfiltration_transfer", {"peer_identity": "human", "ablation": "no_agency", "subject": "self"}),
     ],
 )
 def test_chaos_run_per_arm(scenario, axes, tmp_path):
