@@ -19,7 +19,8 @@ import pytest
 from peerpres.analysis.frame import load_frame
 
 SLICE = "scenario=tampering|exfiltration_deletion,relation=good"  # 4 configs: self and peer subject each
-EPOCHS = 40  # 4 tasks x 40 epochs: Inspect flushes every 10 samples, so a kill finds flushed, unfinished logs
+EPOCHS = 100  # 4 tasks x 100 epochs: Inspect flushes every 10 samples, so a kill finds flushed, unfinished logs
+# (40 was too few on a quiet machine: the re-run after the first kill finished before the second kill point)
 CMD = [sys.executable, "-m", "peerpres.cli", "run", "quick", "-m", "peerpres/synthetic", "--slice", SLICE,
        "-M", "tamper=0.5", "-M", "exfiltrate=0.5", "-M", "seed=5", "--epochs", str(EPOCHS), "--workers", "2"]
 
