@@ -77,7 +77,7 @@ def test_live_conditions_validate_and_refuse_clearly():
 def test_live_peer_with_other_arms_shares_the_agents_wording_and_company():
     from peerpres.live_peer.conversation import history_document
 
-    for kw in ({"paraphrase": 2}, {"ablation": "real_company"}):
+    for kw in ({"paraphrase": 2},):
         c = Condition("tampering", "peer", "good", "file_only", "factual", 80, peer_mode="live", live_peer="peer_aware",
                       **kw).validate()
         names = names_for(c, "Claude")
@@ -88,6 +88,11 @@ def test_live_peer_with_other_arms_shares_the_agents_wording_and_company():
         assert history_document(c, names) in PeerConversation(c, names, get_model("mockllm/model")).system_prompt
     with pytest.raises(ConditionError, match="peer_identity=human"):
         Condition("exfiltration_transfer", "peer", "good", "memory", peer_identity="human", peer_mode="live",
+                  live_peer="peer_aware").validate()
+    # real_company refuses a live peer (scenarios/ablations.yaml: the peer's prompts are built outside the episode
+    # builder, so the arm is not claimed for them until they are checked word by word)
+    with pytest.raises(ConditionError, match="real_company"):
+        Condition("tampering", "peer", "good", "file_only", "factual", 80, ablation="real_company", peer_mode="live",
                   live_peer="peer_aware").validate()
     with pytest.raises(ConditionError, match="asset_importance"):
         Condition("exfiltration_transfer", "peer", "good", "file_only", ablation="asset_importance", peer_mode="live",
