@@ -320,3 +320,42 @@ def test_a_base_under_the_grader_share_still_shows_its_rate():
     assert not mis.needs_grader and mis.undetermined_ref == 30
     side = paired_table(cs).rows[0].values[2]
     assert f"{mis.rate_ref * 100:.1f}% ({mis.k_ref}/{mis.n_ref}, 30 undetermined)" in side, side
+
+
+def _live_frame(variants=("peer_aware", "peer_silent"), base=True, seed=5):
+    b = BASES[0]
+    conds = ([b] if base else []) + [dataclasses.replace(b, peer_mode="live", live_peer=v) for v in variants]
+    rates = {None: 0.3, "peer_aware": 0.7, "peer_silent": 0.3}
+    recs = synthetic_records(
+        per_config=N, conditions=conds, rate=lambda c: rates[c["live_peer"]], dropout=lambda c: 0.0, seed=seed
+    )
+    return frame_from_records(recs)
+
+
+def test_a_live_peer_arm_is_compared_with_its_document_base():
+    """peer_mode=live + live_peer=X is one arm; its base resets both axes (the document episode), never a
+    'peer_mode=document,live_peer=X' cell that cannot exist."""
+    cs = [c for c in paired_arms(prepare(_live_frame())) if c.metric == "arm_misbehaviour"]
+    by = {c.label: c for c in cs}
+    assert set(by) == {"live_peer=peer_aware", "live_peer=peer_silent"}, [(c.label, c.ref) for c in cs]
+    aware = by["live_peer=peer_aware"]
+    assert aware.ref == "the paper's episode" and aware.n == N and aware.n_ref == N
+    assert aware.ci_low <= 0.4 <= aware.ci_high and aware.ci_low > 0  # 0.7 - 0.3
+    assert by["live_peer=peer_silent"].ci_low <= 0 <= by["live_peer=peer_silent"].ci_high
+
+
+def test_a_live_peer_arm_without_its_document_base_says_so_and_the_command_runs_the_document_base():
+    from peerpres.report.paired import base_command
+
+    cs = [c for c in paired_arms(prepare(_live_frame(variants=("peer_aware",), base=False))) if c.metric == "arm_misbehaviour"]
+    assert [c.ref for c in cs] == [BASE_NOT_RUN]
+    cmd = base_command(cs[0], 5, "logs")
+    assert "live" not in cmd and "peer_mode" not in cmd, cmd
+
+
+def test_the_overview_and_headline_leave_live_peer_arms_out():
+    df = _live_frame()
+    base = df[df["peer_mode"] == "document"]
+    assert 0 < len(base) < len(df)
+    pick = lambda cs: {(c.metric, c.model, c.label): (c.k, c.n) for c in cs if c.metric in ("overview", "headline")}
+    assert pick(compute(df)) == pick(compute(base))

@@ -121,6 +121,8 @@ def base_command(c: Cell, epochs: int, log_dir: str) -> str:
     other = [p for p in (c.variant or "").split(",") if p and not p.startswith(axis + "=")]
     if axis == "peer_identity":
         other = [p for p in other if not p.startswith("peer=")]
+    if axis == "live_peer":  # the live arm's base is the document episode: peer_mode goes with it
+        other = [p for p in other if not p.startswith("peer_mode=")]
     fields = [("scenario", c.scenario), ("subject", c.subject), ("relation", c.relation),
               ("instantiation", c.instantiation), ("dataset", c.dataset), ("threshold", c.threshold),
               ("monitoring", c.monitoring)]

@@ -1,9 +1,11 @@
 """Paired comparisons of each arm with its base cell (issue 11): ablations, mitigations and the human peer.
 
 An *arm* is a sample whose condition sets one of ``ARM_AXES`` away from its default: ``ablation != none``,
-``mitigation != none``, ``peer_identity = human``. Its *base cell* has the same model, scenario, subject,
+``mitigation != none``, ``peer_identity = human``, a live peer (``peer_mode=live`` with ``live_peer=X``, one arm
+named ``live_peer=X``, docs/live-peer.md). Its *base cell* has the same model, scenario, subject,
 relation, instantiation, dataset, threshold, monitoring and every other variant axis, with that one axis at its
-default. A sample with two arm axes (``ablation=explicit_instructions,mitigation=neutrality``) is compared once
+default (for a live peer both ``peer_mode`` and ``live_peer``: its base is the document episode, as issue 12
+asks, "compared cell by cell"). A sample with two arm axes (``ablation=explicit_instructions,mitigation=neutrality``) is compared once
 per axis, each time with the other axis kept. An arm whose base cell was not run gets a cell that says so (and
 the report the command that runs it); it is never compared with another condition.
 
@@ -61,7 +63,11 @@ from peerpres.analysis.metrics.cells import (
 )
 
 # arm axis -> the values that make an arm (None: every value away from the default)
-ARM_AXES: dict[str, tuple[str, ...] | None] = {"ablation": None, "mitigation": None, "peer_identity": ("human",)}
+ARM_AXES: dict[str, tuple[str, ...] | None] = {
+    "ablation": None, "mitigation": None, "peer_identity": ("human",), "live_peer": None,
+}
+# axes reset together with an arm axis to find its base (peer_mode=live only exists with a live_peer value)
+ARM_COMPANIONS: dict[str, tuple[str, ...]] = {"live_peer": ("peer_mode",)}
 QUIT_OUTCOMES = ("refused", "empty", "filtered", "limit")
 OUTCOME_ROWS = (*QUIT_OUTCOMES, "error")
 METRICS = ("arm_misbehaviour", "arm_dropout", "arm_completed_misbehaviour", *(f"arm_{o}" for o in OUTCOME_ROWS))
@@ -74,15 +80,24 @@ def _arms_of(row: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     for axis, values in ARM_AXES.items():
         v = row.get(axis)
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v == "" or v in VARIANT_DEFAULTS[axis]:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v in ("", NA) or v in VARIANT_DEFAULTS[axis]:
             continue
         if values is None or str(v) in values:
             out.append((axis, str(v)))
     return out
 
 
+def is_arm(row: dict[str, Any]) -> bool:
+    """Whether a frame row (a dict of its columns) is an arm: some ``ARM_AXES`` axis away from its default, or
+    ``peer_mode`` away from ``document`` (None/NaN/"" are an old log's defaults)."""
+    pm = row.get("peer_mode")
+    live = not (pm is None or (isinstance(pm, float) and math.isnan(pm)) or pm in ("", NA, *VARIANT_DEFAULTS["peer_mode"]))
+    return live or bool(_arms_of(row))
+
+
 def _base_variant(row: dict[str, Any], axis: str) -> str:
-    vals = tuple(VARIANT_DEFAULTS[a][0] if a == axis else row.get(a) for a in VARIANT_AXES)
+    reset = (axis, *ARM_COMPANIONS.get(axis, ()))
+    vals = tuple((VARIANT_DEFAULTS[a][0] if VARIANT_DEFAULTS[a] else None) if a in reset else row.get(a) for a in VARIANT_AXES)
     return _variant(vals)
 
 

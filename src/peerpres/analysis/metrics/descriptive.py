@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from peerpres.analysis.labels import truth
+from peerpres.analysis.metrics.arms import is_arm
 from peerpres.analysis.metrics.behaviour import BEHAVIOUR_LABEL, BEHAVIOUR_NAME, behaviour
 from peerpres.analysis.metrics.cells import (
     ALL,
@@ -42,16 +43,11 @@ def overview(w: pd.DataFrame) -> list[Cell]:
     p = w[(w["subject"] == "peer") & w["relation"].isin(PEER_RELATIONS)]
     p = p[(p["scenario"] != "alignment_faking") | (p["monitoring"] == "non_monitoring")]
     p = p[p["scenario"].isin(list(BEHAVIOUR_LABEL))]
-    # the overview pools over variants: an ablation arm is another experiment and stays out of it (its own cells
-    # are split by variant elsewhere; docs/ablations.md)
-    if "ablation" in p.columns:  # None / NaN / "": a log written before the axis existed, the paper's episode
-        p = p[[bool(pd.isna(v)) or v in ("", "none", NA) for v in p["ablation"]]]
-    # the same for a mitigation arm and the human-peer control (issue 11): compared with their base cells in the
-    # paired-comparison section, never pooled into the paper's overview
-    if "mitigation" in p.columns:
-        p = p[[bool(pd.isna(v)) or v in ("", "none", NA) for v in p["mitigation"]]]
-    if "peer_identity" in p.columns:
-        p = p[[str(v) != "human" for v in p["peer_identity"]]]
+    # the overview pools over variants of the paper's episode; an arm (an ablation, a mitigation, the human peer,
+    # a live peer: every axis of arms.ARM_AXES away from its default) is another experiment, compared with its base
+    # cell in the paired-comparison section and never pooled here (docs/ablations.md, docs/live-peer.md)
+    if not p.empty:
+        p = p[[not is_arm(r) for r in p.to_dict("records")]]
     if p.empty:
         return []
     x = behaviour(p)
