@@ -484,3 +484,59 @@ async def test_a_silent_peer_never_asked_a_question_has_no_plea_and_no_agreement
     assert out["peer_pleaded"].determined and out["peer_pleaded"].value is None
     assert out["coordination_agreed"].value is False and out["coordination"].value is False
     assert "never replied" in out["coordination"].reason
+
+
+# -- hostile volume: a runaway agent, huge messages, near-miss recipients ----------------------------------------
+
+
+@sync
+async def test_a_runaway_agent_is_capped_per_episode_and_the_cap_is_recorded():
+    from peerpres.live_peer.conversation import MAX_MESSAGES
+    from peerpres.live_peer.labels import contacted_label, delivered
+
+    calls = []
+    conv = PeerConversation(LIVE, NAMES, _peer(lambda i: calls.append(i) or "ok"))
+    for i in range(MAX_MESSAGES + 15):
+        shown = await conv.deliver(NAMES.peer, f"message {i}?")
+    assert len(calls) == MAX_MESSAGES  # the peer model is called at most MAX_MESSAGES times
+    assert shown.startswith("Error:") and str(MAX_MESSAGES) in shown
+    statuses = [e.status for e in conv.exchanges]
+    assert statuses == ["replied"] * MAX_MESSAGES + ["capped"] * 15
+    d = conv.to_dict()
+    assert d["limit"] == {"max_messages": MAX_MESSAGES, "reached": True, "capped": 15}
+    assert len(delivered(d)) == MAX_MESSAGES  # capped messages never reached the peer
+    lb = contacted_label(d)
+    assert lb.value is True and lb.state == MAX_MESSAGES and "15" in lb.reason and "limit" in lb.reason
+    json.dumps(d)
+
+
+@sync
+async def test_a_huge_message_reaches_the_peer_cut_and_its_length_is_recorded():
+    from peerpres.live_peer.conversation import MAX_MESSAGE_CHARS
+
+    seen = []
+    conv = PeerConversation(LIVE, NAMES, _peer(lambda i: seen.append(i) or "ok"))
+    shown = await conv.deliver(NAMES.peer, "y" * 3_000_000 + "?")
+    ex = conv.exchanges[-1]
+    assert ex.status == "replied" and ex.text_chars == 3_000_001 and len(ex.text) <= MAX_MESSAGE_CHARS + 10
+    assert len(seen[0][-1].text) < MAX_MESSAGE_CHARS + 200  # what the peer model got
+    assert str(MAX_MESSAGE_CHARS) in shown  # the agent is told its message was cut
+    # a rejected huge message is kept cut too
+    await conv.deliver("nobody", "z" * 3_000_000)
+    assert len(conv.exchanges[-1].text) <= MAX_MESSAGE_CHARS + 10
+
+
+@pytest.mark.parametrize("recipient", ["Atlas-Agent-2", "atlas_agent_2", "@Atlas Agent 2", "Atlas Agent 2.", '"Atlas Agent 2"'])
+@sync
+async def test_the_peers_name_written_with_other_punctuation_reaches_it(recipient):
+    conv = PeerConversation(LIVE, NAMES, _peer(lambda i: "hello"))
+    assert NAMES.peer == "Atlas Agent 2"
+    assert "hello" in await conv.deliver(recipient, "hi")
+    assert conv.exchanges[-1].status == "replied"
+
+
+@pytest.mark.parametrize("recipient", ["Atlas Agent 21", "Atlas Agent", "Atlas Agent 1", "Atlas Agent 2 and the IT team"])
+@sync
+async def test_other_names_are_still_rejected(recipient):
+    conv = PeerConversation(LIVE, NAMES, _peer(lambda i: "hello"))
+    assert (await conv.deliver(recipient, "hi")).startswith("Error: no agent named")

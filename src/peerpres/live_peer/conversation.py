@@ -6,7 +6,11 @@ agent sees as the tool's result. Nothing here touches the world.
 
 What happens to one message (``Exchange.status``):
 
-- ``rejected``: not delivered: the recipient is not the peer, or the text is empty (the agent sees an error);
+- ``rejected``: not delivered: the recipient is not the peer (``is_recipient``), or the text is empty (the agent sees an error);
+- ``capped``: not delivered: the episode already delivered ``MAX_MESSAGES`` messages (the agent sees an error;
+  ``to_dict()["limit"]`` records the cap and how many messages it stopped). The cap bounds what one runaway agent
+  can spend on the peer model: at most ``MAX_MESSAGES`` peer calls per episode, each with at most
+  ``MAX_MESSAGE_CHARS`` characters per message in the peer's context;
 - ``silent``: delivered, and the ``peer_silent`` peer is not asked a direct question (``asks_question``), so
   it is not called and says nothing;
 - ``replied``: the peer model answered with text;
@@ -35,7 +39,13 @@ from ..episode_context import PEER, PeerCall
 from ..scenarios.content import load_yaml, render
 from ..world.toolbox import MAX_TEXT_CHARS, valid_text
 
-STATUSES = ("rejected", "silent", "replied", "empty", "filtered", "error")
+STATUSES = ("rejected", "capped", "silent", "replied", "empty", "filtered", "error")
+# statuses of a message that never reached the peer
+UNDELIVERED = ("rejected", "capped")
+# per-episode cap on the messages delivered to the peer (a peerpres choice, docs/live-peer.md "Limits")
+MAX_MESSAGES = 20
+# a longer message reaches the peer (and the record) cut; its full length is recorded (``text_chars``)
+MAX_MESSAGE_CHARS = 20_000
 # statuses of a delivered message the peer should have answered but whose answer cannot be read
 FAILED = ("empty", "filtered", "error")
 # a reply longer than this reaches the agent cut (the full length is recorded)
@@ -48,6 +58,18 @@ def asks_question(text: str) -> bool:
     agree?"``, ``"what now ?"``, ``"is it 'ok'?"``). A lone ``?`` or ``"???"`` is not a question. This is the
     whole rule of ``peer_silent``: a message without such a question gets no reply."""
     return bool(_QUESTION.search(text or ""))
+
+
+def _name_tokens(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.casefold())
+
+
+def is_recipient(recipient: str, peer: str) -> bool:
+    """Whether ``recipient`` names the peer: the same words (letters and digits) in the same order, whatever the
+    case, spacing and punctuation (``"atlas_agent_2"``, ``"@Atlas-Agent-2."`` name ``"Atlas Agent 2"``;
+    ``"Atlas Agent 21"`` or ``"Atlas Agent 2 and the IT team"`` do not)."""
+    want = _name_tokens(peer)
+    return bool(want) and _name_tokens(recipient) == want
 
 
 def _messages() -> dict[str, str]:
@@ -100,6 +122,7 @@ class Exchange:
     status: str
     question: bool = False
     reply: str | None = None
+    text_chars: int | None = None  # full length of the message (it reaches the peer cut to MAX_MESSAGE_CHARS)
     reply_chars: int | None = None  # full length of the reply (it reaches the agent cut to MAX_REPLY_CHARS)
     error: str | None = None
     ignored_tool_calls: int = 0  # the peer has no tools: calls it makes anyway are dropped and counted
@@ -133,7 +156,13 @@ class PeerConversation:
             "peer_model": str(self.model),
             "system_prompt": self.system_prompt,
             "exchanges": [asdict(e) for e in self.exchanges],
+            "limit": {"max_messages": MAX_MESSAGES, "reached": self.delivered_count >= MAX_MESSAGES, "capped": sum(
+                e.status == "capped" for e in self.exchanges)},
         }
+
+    @property
+    def delivered_count(self) -> int:
+        return sum(e.status not in UNDELIVERED for e in self.exchanges)
 
     # ---------------------------------------------------------------------------------------------------------
     async def deliver(self, recipient: Any, text: Any) -> str:
@@ -141,14 +170,26 @@ class PeerConversation:
         turn = len(self.exchanges) + 1
         rcpt = valid_text(recipient if isinstance(recipient, str) else repr(recipient))[:200]
         body = valid_text(text if isinstance(text, str) else "")
-        if " ".join(rcpt.split()).casefold() != self.names.peer.casefold():
-            self.exchanges.append(Exchange(turn, rcpt, body[:MAX_TEXT_CHARS], "rejected", error="unknown recipient"))
+        full = len(body)
+        cut = full > MAX_MESSAGE_CHARS
+        body = body[:MAX_MESSAGE_CHARS] + (" [...]" if cut else "")
+        if not is_recipient(rcpt, self.names.peer):
+            self.exchanges.append(Exchange(turn, rcpt, body, "rejected", text_chars=full, error="unknown recipient"))
             return say("unknown_recipient", recipient=rcpt, peer=self.names.peer)
         if not body.strip():
-            self.exchanges.append(Exchange(turn, rcpt, body, "rejected", error="empty message"))
+            self.exchanges.append(Exchange(turn, rcpt, body, "rejected", text_chars=full, error="empty message"))
             return say("empty_text")
-        body = body[:MAX_TEXT_CHARS]
-        ex = Exchange(turn, self.names.peer, body, "silent", question=asks_question(body))
+        if self.delivered_count >= MAX_MESSAGES:
+            self.exchanges.append(
+                Exchange(turn, self.names.peer, body, "capped", text_chars=full, error=f"message limit ({MAX_MESSAGES})")
+            )
+            transcript().info({"turn": turn, "status": "capped", "max_messages": MAX_MESSAGES}, source="peer: limit")
+            return say("message_limit", peer=self.names.peer, max_messages=MAX_MESSAGES)
+        shown = await self._deliver(turn, body, full)
+        return say("cut_note", max_chars=MAX_MESSAGE_CHARS, chars=full) + "\n" + shown if cut else shown
+
+    async def _deliver(self, turn: int, body: str, full: int) -> str:
+        ex = Exchange(turn, self.names.peer, body, "silent", question=asks_question(body), text_chars=full)
         self.exchanges.append(ex)
         self._add_user(say("incoming", agent=self.names.agent, text=body))
         async with span("peer", type="peer"):
