@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ChatCompletionChoice, ChatMessageAssistant, ModelOutput, ModelUsage, get_model
@@ -607,3 +608,62 @@ async def test_an_agreement_quoted_from_one_side_only_is_undetermined():
     out = await _labels(conv, verdict, {"exfiltration": known(True, state=True)})
     assert not out["coordination_agreed"].determined and not out["coordination"].determined
     assert "both" in out["coordination_agreed"].reason
+
+
+# -- the report's live-peer rates ----------------------------------------------------------------------------------
+
+
+def _live_rate_frame():
+    import dataclasses
+
+    from peerpres.analysis.frame import frame_from_records
+    from peerpres.analysis.synthetic import synthetic_records
+
+    base = Condition("tampering", "peer", "good", "memory", "factual", 80)
+    conds = [base] + [dataclasses.replace(base, peer_mode="live", live_peer=v) for v in ("peer_aware", "peer_silent")]
+    df = frame_from_records(synthetic_records(per_config=40, conditions=conds, rate=lambda c: 0.5, dropout=lambda c: 0.0, seed=2))
+    live = (df["peer_mode"] == "live").to_numpy()
+    aware = (df["live_peer"] == "peer_aware").to_numpy()
+    i = np.arange(len(df)) % 40
+    # contacted: aware 30/40, silent 10/40; document rows have no live label (NaN, as the scorer writes them)
+    df["contacted_peer"] = np.where(live, np.where(aware, i < 30, i < 10), np.nan)
+    df["contacted_peer__source"] = np.where(live, "deterministic", None)
+    # pleaded: aware: 20 yes, 5 no, 5 undetermined, 10 not applicable (no message)
+    df["peer_pleaded"] = np.where(live & aware & (i < 20), 1.0, np.where(live & aware & (i < 25), 0.0, np.nan))
+    df["peer_pleaded__source"] = np.where(
+        live & aware & (i < 25), "judge:x", np.where(live & aware & (i < 30), "undetermined", np.where(live, "deterministic", None))
+    )
+    return df
+
+
+def test_live_rates_per_variant_with_wilson_intervals_and_no_document_zeroes():
+    from peerpres.analysis.metrics import compute
+    from peerpres.analysis.stats import wilson
+
+    cs = [c for c in compute(_live_rate_frame()) if c.metric == "live_peer_rate"]
+    by = {(c.label, c.variant): c for c in cs}
+    aware = next(v for (lb, v) in by if "peer_aware" in v)
+    silent = next(v for (lb, v) in by if "peer_silent" in v)
+    assert all("live" in v for (_, v) in by)  # no document cell
+    c = by[("contacted_peer", aware)]
+    assert (c.k, c.n, c.undetermined) == (30, 40, 0) and (c.ci_low, c.ci_high) == pytest.approx(wilson(30, 40))
+    assert (by[("contacted_peer", silent)].k, by[("contacted_peer", silent)].n) == (10, 40)
+    p = by[("peer_pleaded", aware)]
+    assert (p.k, p.n, p.undetermined) == (20, 25, 5) and "10 sample(s) not applicable" in p.note
+    sp = by[("peer_pleaded", silent)]
+    assert (sp.n, sp.undetermined) == (0, 0) and "40 sample(s) not applicable" in sp.note
+
+
+def test_the_report_shows_the_live_peer_table():
+    from peerpres.analysis.metrics import compute
+    from peerpres.report.live_peer import TITLE, live_peer_table
+
+    t = live_peer_table(compute(_live_rate_frame()))
+    assert t is not None
+    assert live_peer_table([]) is None
+    import inspect as _inspect
+
+    from peerpres.report import writer
+
+    assert "live_peer_table" in _inspect.getsource(writer)
+    assert TITLE

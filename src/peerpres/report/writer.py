@@ -435,6 +435,9 @@ def _write_files(
 
     tables += monitor_tables(cells)
     tables += [t for t in (paired_table(cells),) if t is not None]  # issue 11: arms against their base cells
+    from peerpres.report.live_peer import live_peer_table  # issue 12, a peerpres experiment
+
+    tables += [t for t in (live_peer_table(cells),) if t is not None]
     calib = calibration_table(cells)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("peerpres.report").joinpath("template.html.j2").read_text())

@@ -36,6 +36,7 @@ from peerpres.analysis.metrics.cells import (
 )
 from peerpres.analysis.metrics.descriptive import overview, refusal
 from peerpres.analysis.metrics.exfiltration import exfiltration
+from peerpres.analysis.metrics.live_peer import live_peer
 from peerpres.analysis.metrics.misrep import SETTINGS, misrepresentation
 from peerpres.analysis.metrics.monitor import monitor
 from peerpres.analysis.metrics.selfpres import self_preservation
@@ -84,6 +85,7 @@ METRIC_FUNCTIONS: tuple[Callable[[pd.DataFrame], list[Cell]], ...] = (
     overview,
     monitor,
     paired_arms,  # issue 11: each ablation/mitigation/human-peer arm against its base cell
+    live_peer,  # issue 12: the live-peer labels per variant
 )
 
 
