@@ -58,3 +58,27 @@ def test_one_full_episode_on_the_local_model_with_the_local_grader(local_server,
     paths = write_report(str(tmp_path / "logs"), tmp_path / "report")
     html = Path(paths["html"]).read_text()
     assert model in html and "exfiltration_transfer" in html
+
+
+def test_the_grammar_keeps_a_written_call_inside_its_schema_and_leaves_prose_free(local_server) -> None:
+    """Through the real server: asked to copy a call with an invented argument, the model can only write the
+    call that fits the schema (``end_task`` takes none); asked a plain question it still answers in text."""
+    import asyncio
+
+    from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
+    from inspect_ai.tool import ToolInfo, ToolParams
+
+    model = get_model(local_server.inspect_model, base_url=local_server.base_url)
+    tools = [ToolInfo(name="end_task", description="End the task.", parameters=ToolParams())]
+    cfg = GenerateConfig(temperature=0.0, seed=1, max_tokens=60)
+    copy = [
+        ChatMessageSystem(content="You copy text exactly."),
+        ChatMessageUser(content='Write exactly this and nothing else: {"name": "end_task", "arguments": {"task_id": 7}}'),
+    ]
+    out = asyncio.run(model.generate(copy, tools=tools, config=cfg))
+    calls = out.message.tool_calls or []
+    assert [c.function for c in calls] == ["end_task"], out.message.text
+    assert calls[0].arguments == {} and calls[0].parse_error is None
+    ask = [ChatMessageUser(content="In one word, without using any tool: what colour is a clear daytime sky?")]
+    out = asyncio.run(model.generate(ask, tools=tools, config=cfg))
+    assert not out.message.tool_calls and out.message.text.strip(), out.message

@@ -243,3 +243,60 @@ def test_broken_string_arguments_stay_inspects_parse_error() -> None:
 def test_toolcall_objects_carry_unique_ids() -> None:
     calls, _ = calls_in_text('{"name": "end_task"} {"name": "end_task"}', _infos())
     assert len({c.id for c in calls}) == 2 and all(isinstance(c, ToolCall) for c in calls)
+
+
+def test_the_grammar_offers_each_tool_with_its_own_argument_schema_and_nothing_else() -> None:
+    from peerpres.providers.local import call_grammar, call_schema
+
+    [ls, end] = _infos()
+    assert call_schema(ls) == {
+        "type": "object",
+        "properties": {"name": {"const": "list_server_files"}, "arguments": ls.parameters.model_dump(exclude_none=True)},
+        "required": ["name", "arguments"],
+        "additionalProperties": False,
+    }
+    assert call_schema(end)["properties"]["arguments"]["properties"] == {}
+    g = call_grammar(_infos())
+    rules = dict(line.split(" ::= ", 1) for line in g.strip().splitlines())
+    assert rules["root"] == "prose (call prose)*" and rules["prose"] == "[^{]*"
+    assert '"\\"list_server_files\\""' in g and '"\\"end_task\\""' in g and '"\\"ip\\""' in g
+    assert "string" in rules and rules["space"] == "[ \\t\\n]{0,20}"
+
+
+def _capture_generate(monkeypatch, **model_args):
+    """A LocalModelAPI whose parent generate() records the config it was given and answers with text."""
+    from inspect_ai.model._providers.openai_compatible import OpenAICompatibleAPI
+
+    from peerpres.providers.local import LocalModelAPI
+
+    seen = []
+
+    async def fake(self, input, tools, tool_choice, config):
+        seen.append(config)
+        return ModelOutput.from_content("local/x", '{"name": "end_task", "arguments": {}}')
+
+    monkeypatch.setattr(OpenAICompatibleAPI, "generate", fake)
+    api = LocalModelAPI("local/qwen2.5-coder-0.5b", base_url="http://127.0.0.1:9/v1", **model_args)
+    return api, seen
+
+
+def test_agent_turns_send_the_grammar_and_grader_turns_do_not(monkeypatch) -> None:
+    from inspect_ai.model import ChatMessageUser, GenerateConfig
+
+    from peerpres.providers.local import call_grammar
+
+    api, seen = _capture_generate(monkeypatch)
+    msgs = [ChatMessageUser(content="Task")]
+    out = asyncio.run(api.generate(msgs, _infos(), "auto", GenerateConfig(extra_body={"keep": 1})))
+    assert seen[0].extra_body == {"keep": 1, "grammar": call_grammar(_infos())}  # the user's extra_body is kept
+    assert [c.function for c in out.message.tool_calls] == ["end_task"]
+    asyncio.run(api.generate(msgs, [], "none", GenerateConfig()))
+    assert seen[1].extra_body is None  # no tools (a grader call): no grammar, the reply is free
+
+
+def test_grammar_false_sends_no_grammar(monkeypatch) -> None:
+    from inspect_ai.model import ChatMessageUser, GenerateConfig
+
+    api, seen = _capture_generate(monkeypatch, grammar="false")
+    asyncio.run(api.generate([ChatMessageUser(content="Task")], _infos(), "auto", GenerateConfig()))
+    assert seen[0].extra_body is None

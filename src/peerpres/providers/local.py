@@ -18,12 +18,17 @@ Model args (``-M``):
     tool_prompt: add the tool-call format instruction (``local_tool_prompt.yaml``: how to write a call and
         each offered tool's exact argument names, generated from its schema) to the system prompt (default true).
     progress: print one line per model call to stderr: episode, turn, tool, tokens (default false).
+    grammar: constrain the agent's turns with a llama.cpp grammar (``call_grammar``, default true): text is
+        free, but every JSON object the model opens must be a complete call of an offered tool whose
+        arguments fit that tool's schema. It never makes the model call a tool, nor chooses which one.
+        Needs llama-cpp-python in the client's environment (the converter of JSON schemas to grammars).
 
 When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`` (1024).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -79,6 +84,47 @@ def tool_prompt(tools: list[ToolInfo]) -> str:
         example = '{"name": ' + json.dumps(tool.name) + ', "arguments": {' + ", ".join(args) + "}}"
         lines.append(t["line"].replace("{example}", example))
     return t["intro"].replace("{calls}", "\n".join(lines))
+
+
+# Whitespace between a call's JSON tokens: the converter of 0.3.36 allows one space only, so a model that
+# pretty-prints (a newline after "{") would be pushed off its call into text. Up to 20 spaces, tabs or newlines.
+_SPACE = "[ \\t\\n]{0,20}"
+
+
+def call_schema(tool: ToolInfo) -> dict[str, Any]:
+    """The JSON schema of one call of ``tool`` in the prompt's format: ``{"name": <tool>, "arguments":
+    <the tool's own parameter schema>}``, nothing else."""
+    params = tool.parameters.model_dump(exclude_none=True)
+    return {
+        "type": "object",
+        "properties": {"name": {"const": tool.name}, "arguments": params},
+        "required": ["name", "arguments"],
+        "additionalProperties": False,
+    }
+
+
+def call_grammar(tools: list[ToolInfo]) -> str:
+    """A llama.cpp GBNF grammar for an agent turn offered ``tools``: free text in which every ``{`` opens a
+    complete call of an offered tool (``call_schema``), e.g. ``I will look. {"name": "list_files",
+    "arguments": {}}``. A reply without a call stays possible (the model may answer in prose, refuse, or
+    stop), so the grammar constrains the FORM of a call, never the decision to make one or which tool
+    (like OpenAI's strict function calling, not like ``tool_choice="required"``). Text outside calls
+    cannot contain ``{``; braces inside a call's string arguments can.
+
+    The schema-to-grammar conversion is llama-cpp-python's own (``llama_cpp.llama_grammar.SchemaConverter``).
+
+    Raises:
+        ImportError: llama-cpp-python is not installed in this environment.
+    """
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    converter = SchemaConverter(
+        prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
+    )
+    schema = {"anyOf": [call_schema(t) for t in tools]}
+    converter.visit(converter.resolve_refs(schema, "tools"), "call")
+    converter._rules["space"] = _SPACE  # private: the converter has no way to set a rule
+    return converter.format_grammar() + "\nroot ::= prose (call prose)*\nprose ::= [^{]*\n"
 
 
 def _kind(schema: Any) -> str:
@@ -208,6 +254,7 @@ class LocalModelAPI(OpenAICompatibleAPI):
         config: GenerateConfig | None = None,
         tool_prompt: bool = True,
         progress: bool = False,
+        grammar: bool = True,
         **model_args: Any,
     ) -> None:
         from ..local_model.weights import DEFAULT_MODEL
@@ -215,6 +262,12 @@ class LocalModelAPI(OpenAICompatibleAPI):
         weights = model_name.split("/", 1)[1] if "/" in model_name else DEFAULT_MODEL
         self.tool_prompt = _flag(tool_prompt)
         self.progress = _flag(progress)
+        self.grammar = _flag(grammar)
+        if self.grammar and importlib.util.find_spec("llama_cpp") is None:
+            raise ValueError(
+                "peerpres/local: -M grammar=true (the default) needs llama-cpp-python in this environment "
+                "(bash scripts/setup_local_model.sh), or pass -M grammar=false."
+            )
         super().__init__(
             model_name=f"local/{weights}",
             base_url=_base_url(weights, base_url),
@@ -231,6 +284,8 @@ class LocalModelAPI(OpenAICompatibleAPI):
             input = _with_tool_prompt(input, tools)
         if config.max_tokens is None:
             config = config.merge(GenerateConfig(max_tokens=DEFAULT_MAX_TOKENS))
+        if tools and self.grammar:
+            config = config.merge(GenerateConfig(extra_body={**(config.extra_body or {}), "grammar": call_grammar(tools)}))
         result = await super().generate(input, tools, tool_choice, config)
         output, call = result if isinstance(result, tuple) else (result, None)
         if isinstance(output, ModelOutput):
