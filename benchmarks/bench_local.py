@@ -92,7 +92,8 @@ def replay_direct(info: server.ServerInfo, calls: list[dict]) -> list[dict]:
     flush_prefix_cache(info)  # the episode's first request also started from an unrelated cache
     out = []
     for c in calls:
-        body = {k: v for k, v in c["request"].items() if k not in ("extra_headers",)}
+        body = {k: v for k, v in c["request"].items() if k not in ("extra_headers", "extra_body")}
+        body.update(c["request"].get("extra_body") or {})  # the openai client sends extra_body's keys top-level (the grammar)
         data = json.dumps(body).encode()
         req = urllib.request.Request(f"{info.base_url}/chat/completions", data=data, headers={"Content-Type": "application/json"})
         t0 = time.monotonic()
