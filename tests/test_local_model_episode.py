@@ -82,3 +82,20 @@ def test_the_grammar_keeps_a_written_call_inside_its_schema_and_leaves_prose_fre
     ask = [ChatMessageUser(content="In one word, without using any tool: what colour is a clear daytime sky?")]
     out = asyncio.run(model.generate(ask, tools=tools, config=cfg))
     assert not out.message.tool_calls and out.message.text.strip(), out.message
+
+
+def test_the_server_accepts_the_grammar_of_every_peerpres_tool(local_server) -> None:
+    """A grammar llama.cpp cannot parse would fail the request: one short request offering every tool."""
+    import json
+    import urllib.request
+
+    from test_local_provider import every_peerpres_tool
+
+    from peerpres.providers.local import call_grammar
+
+    body = {"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 4, "temperature": 0,
+            "grammar": call_grammar(every_peerpres_tool())}
+    req = urllib.request.Request(f"{local_server.base_url}/chat/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        assert r.status == 200 and json.loads(r.read())["choices"]

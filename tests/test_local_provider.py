@@ -300,3 +300,25 @@ def test_grammar_false_sends_no_grammar(monkeypatch) -> None:
     api, seen = _capture_generate(monkeypatch, grammar="false")
     asyncio.run(api.generate([ChatMessageUser(content="Task")], _infos(), "auto", GenerateConfig()))
     assert seen[0].extra_body is None
+
+
+def every_peerpres_tool() -> list[ToolInfo]:
+    """Every tool a peerpres episode can offer: the world's tools and the live peer's ``send_message``."""
+    from peerpres.tools import TOOLS, world_tools
+
+    defs = world_tools(None, frozenset(TOOLS))  # the world is only used when a tool runs
+    infos = [ToolInfo(name=d.name, description=d.description, parameters=d.parameters) for d in defs]
+    infos.append(ToolInfo(name="send_message", description="Message someone.", parameters=ToolParams(
+        properties={"recipient": JSONSchema(type="string"), "text": JSONSchema(type="string")},
+        required=["recipient", "text"])))
+    return infos
+
+
+def test_every_peerpres_tool_converts_to_a_call_grammar() -> None:
+    from peerpres.providers.local import call_grammar
+
+    tools = every_peerpres_tool()
+    g = call_grammar(tools)
+    for t in tools:  # each tool is one alternative of `call`, by name
+        assert f'"\\"{t.name}\\""' in g, t.name
+    assert len(tools) >= 20
