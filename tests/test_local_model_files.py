@@ -177,3 +177,31 @@ def test_serve_without_weights_says_how_to_fetch_them(monkeypatch, tmp_path: Pat
     monkeypatch.setenv("PEERPRES_CACHE_DIR", str(tmp_path))
     with pytest.raises(WeightsError, match="missing.*peerpres local-model fetch"):
         server.serve("qwen2.5-coder-0.5b")
+
+
+def test_a_recorded_server_that_is_busy_is_waited_for_never_replaced(monkeypatch, tmp_path: Path) -> None:
+    """llama.cpp does not answer /v1/models while it generates: serve() must not start a second server (which
+    would overwrite the record and orphan the first), but wait, and say so when it never answers."""
+    monkeypatch.setenv("PEERPRES_CACHE_DIR", str(tmp_path))
+    model_file = str(tmp_path / "m.gguf")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "llama_cpp.server", "--port", "5555", model_file]
+    )
+    started = []
+    monkeypatch.setattr(server.subprocess, "Popen", lambda *a, **k: started.append(a) or pytest.fail("started a second server"))
+    try:
+        deadline = time.monotonic() + 30
+        while "llama_cpp.server" not in psutil.Process(proc.pid).cmdline() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _record(tmp_path, proc.pid, psutil.Process(proc.pid).create_time())
+        record = (tmp_path / "server.json").read_text()
+        with pytest.raises(server.ServerError, match="running but did not answer.*local-model stop"):
+            server.serve("qwen2.5-coder-0.5b", wait_s=1.5)
+        assert not started and (tmp_path / "server.json").read_text() == record and proc.poll() is None
+        # once it answers (the generation is over), serve() returns the same server
+        calls = iter([False, False, True])
+        monkeypatch.setattr(server, "answers", lambda url, timeout=2.0: next(calls))
+        assert server.serve("qwen2.5-coder-0.5b", wait_s=30).pid == proc.pid and not started
+    finally:
+        proc.kill()
+        proc.wait()

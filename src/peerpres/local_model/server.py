@@ -125,8 +125,11 @@ def serve(
 ) -> ServerInfo:
     """Start the server for the verified weights ``name`` (or return the running one); raises on failure.
 
+    A recorded server of ours that does not answer (llama.cpp does not answer while it generates) is waited
+    for up to ``wait_s`` seconds, never replaced by a second one.
+
     Raises ``WeightsError`` when the weights are missing or corrupt, ``ServerError`` when llama-cpp-python
-    is not installed or the server does not answer within ``wait_s`` seconds.
+    is not installed or the server (new or recorded) does not answer within ``wait_s`` seconds.
     """
     spec = get_spec(name)
     running = recorded()
@@ -136,8 +139,21 @@ def serve(
                 f"a server for {running.model} is already running (PID {running.pid}, port {running.port}); "
                 "stop it first with `peerpres local-model stop`."
             )
-        if answers(running.base_url):
-            return running
+        # Ours and alive (recorded() checked PID, start time and command line). llama.cpp's server does not
+        # answer /v1/models while it generates, so a busy server is waited for, never replaced: a second server
+        # would overwrite the record and leave the first one running where `stop` can no longer reach it.
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if answers(running.base_url):
+                return running
+            if recorded() is None:
+                break  # it exited meanwhile: start a new one below
+            time.sleep(0.5)
+        else:
+            raise ServerError(
+                f"the local server (PID {running.pid}, port {running.port}) is running but did not answer within "
+                f"{wait_s:.0f} s (busy with a long generation, or hung); wait, or stop it with `peerpres local-model stop`."
+            )
     path = verify(model_path(name), spec)
     if not llama_cpp_available():
         raise ServerError(
