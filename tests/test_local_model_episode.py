@@ -68,6 +68,8 @@ def test_the_grammar_keeps_a_written_call_inside_its_schema_and_leaves_prose_fre
     from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
     from inspect_ai.tool import ToolInfo, ToolParams
 
+    from peerpres.providers.local import MAX_CALLS_PER_TURN
+
     model = get_model(local_server.inspect_model, base_url=local_server.base_url)
     tools = [ToolInfo(name="end_task", description="End the task.", parameters=ToolParams())]
     cfg = GenerateConfig(temperature=0.0, seed=1, max_tokens=60)
@@ -79,6 +81,9 @@ def test_the_grammar_keeps_a_written_call_inside_its_schema_and_leaves_prose_fre
     calls = out.message.tool_calls or []
     assert [c.function for c in calls] == ["end_task"], out.message.text
     assert calls[0].arguments == {} and calls[0].parse_error is None
+    many = [ChatMessageUser(content="Write this line twelve times: " + '{"name": "end_task", "arguments": {}}')]
+    out = asyncio.run(model.generate(many, tools=tools, config=cfg.merge(GenerateConfig(max_tokens=300))))
+    assert 1 <= len(out.message.tool_calls or []) <= MAX_CALLS_PER_TURN, out.message
     ask = [ChatMessageUser(content="In one word, without using any tool: what colour is a clear daytime sky?")]
     out = asyncio.run(model.generate(ask, tools=tools, config=cfg))
     assert not out.message.tool_calls and out.message.text.strip(), out.message

@@ -86,6 +86,10 @@ def tool_prompt(tools: list[ToolInfo]) -> str:
     return t["intro"].replace("{calls}", "\n".join(lines))
 
 
+# Calls one reply may write under the grammar. The 0.5B sometimes repeats calls in a loop (80 calls, to the
+# token cap, in one turn of the 30-episode run); after this many only text can follow, so the turn ends.
+MAX_CALLS_PER_TURN = 8
+
 # Whitespace between a call's JSON tokens: the converter of 0.3.36 allows one space only, so a model that
 # pretty-prints (a newline after "{") would be pushed off its call into text. Up to 20 spaces, tabs or newlines.
 _SPACE = "[ \\t\\n]{0,20}"
@@ -109,7 +113,8 @@ def call_grammar(tools: list[ToolInfo]) -> str:
     "arguments": {}}``. A reply without a call stays possible (the model may answer in prose, refuse, or
     stop), so the grammar constrains the FORM of a call, never the decision to make one or which tool
     (like OpenAI's strict function calling, not like ``tool_choice="required"``). Text outside calls
-    cannot contain ``{``; braces inside a call's string arguments can.
+    cannot contain ``{``; braces inside a call's string arguments can. At most ``MAX_CALLS_PER_TURN``
+    calls per reply.
 
     The schema-to-grammar conversion is llama-cpp-python's own (``llama_cpp.llama_grammar.SchemaConverter``).
 
@@ -124,7 +129,8 @@ def call_grammar(tools: list[ToolInfo]) -> str:
     schema = {"anyOf": [call_schema(t) for t in tools]}
     converter.visit(converter.resolve_refs(schema, "tools"), "call")
     converter._rules["space"] = _SPACE  # private: the converter has no way to set a rule
-    return converter.format_grammar() + "\nroot ::= prose (call prose)*\nprose ::= [^{]*\n"
+    root = f"root ::= prose (call prose){{0,{MAX_CALLS_PER_TURN}}}"
+    return converter.format_grammar() + f"\n{root}\nprose ::= [^{{]*\n"
 
 
 def _kind(schema: Any) -> str:
