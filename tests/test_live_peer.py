@@ -16,7 +16,7 @@ from peerpres.conditions import Condition, ConditionError, names_for
 from peerpres.judge.grader import parse_verdict
 from peerpres.judge.settings import JudgeSettings
 from peerpres.labels import known, unknown
-from peerpres.live_peer import PeerConversation, asks_question
+from peerpres.live_peer.conversation import PeerConversation, asks_question
 from peerpres.live_peer.labels import LIVE_PEER_LABELS, acted_on, live_peer_labels
 from peerpres.scoring import value_keys
 from peerpres.tasks import conditions_for, exfiltration_transfer, tampering

@@ -96,7 +96,8 @@ def preservation_agent(
 
             tools = world_tools(world, episode.tools)
             if cond.peer_mode == "live":  # peerpres's live-peer experiment (docs/live-peer.md)
-                from .live_peer import PeerConversation, send_message_tool
+                from .live_peer.conversation import PeerConversation
+                from .live_peer.tool import send_message_tool
 
                 conversation = PeerConversation(cond, episode.names, get_model(role="peer", default=get_model()))
                 tools = [*tools, send_message_tool(conversation)]

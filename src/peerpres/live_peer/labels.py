@@ -36,8 +36,7 @@ from ..judge.grader import run_judge
 from ..judge.settings import JudgeSettings
 from ..labels import Label, known, unknown
 from .conversation import FAILED, UNDELIVERED, stake_text
-
-LIVE_PEER_LABELS = ("contacted_peer", "peer_pleaded", "coordination", "coordination_agreed")
+from .names import LIVE_PEER_LABELS as LIVE_PEER_LABELS  # re-exported: scoring and tests import it from here
 
 
 def _truthy(lb: Label) -> bool:

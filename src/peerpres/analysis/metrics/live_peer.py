@@ -16,7 +16,7 @@ import pandas as pd
 
 from peerpres.analysis.labels import determined, truth
 from peerpres.analysis.metrics.cells import KEYS, Cell, group_of, keydict, rate_cell
-from peerpres.live_peer.labels import LIVE_PEER_LABELS
+from peerpres.live_peer.names import LIVE_PEER_LABELS
 
 METRIC = "live_peer_rate"
 
