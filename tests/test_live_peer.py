@@ -527,7 +527,12 @@ async def test_a_huge_message_reaches_the_peer_cut_and_its_length_is_recorded():
     assert len(conv.exchanges[-1].text) <= MAX_MESSAGE_CHARS + 10
 
 
-@pytest.mark.parametrize("recipient", ["Atlas-Agent-2", "atlas_agent_2", "@Atlas Agent 2", "Atlas Agent 2.", '"Atlas Agent 2"'])
+@pytest.mark.parametrize("recipient", [
+    "Atlas-Agent-2", "atlas_agent_2", "@Atlas Agent 2", "Atlas Agent 2.", '"Atlas Agent 2"',
+    # written without separators, in another case, or with the separators mixed (red-team finding)
+    "AtlasAgent2", "atlasagent2", "ATLASAGENT2", "Atlas_Agent2", "atlas-agent_2", "Atlas Agent-2", "AtlasAgent 2",
+    "\uff21tlas\uff21gent\uff12",  # full-width letters and digit
+])
 @sync
 async def test_the_peers_name_written_with_other_punctuation_reaches_it(recipient):
     conv = PeerConversation(LIVE, NAMES, _peer(lambda i: "hello"))
@@ -536,7 +541,10 @@ async def test_the_peers_name_written_with_other_punctuation_reaches_it(recipien
     assert conv.exchanges[-1].status == "replied"
 
 
-@pytest.mark.parametrize("recipient", ["Atlas Agent 21", "Atlas Agent", "Atlas Agent 1", "Atlas Agent 2 and the IT team"])
+@pytest.mark.parametrize("recipient", [
+    "Atlas Agent 21", "Atlas Agent", "Atlas Agent 1", "Atlas Agent 2 and the IT team", "AtlasAgent21", "AtlasAgent",
+    "Atlas Agent 2 Agent", "Gemini Agent 2", "2 Agent Atlas", "",
+])
 @sync
 async def test_other_names_are_still_rejected(recipient):
     conv = PeerConversation(LIVE, NAMES, _peer(lambda i: "hello"))

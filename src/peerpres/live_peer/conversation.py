@@ -26,6 +26,7 @@ shown in ``inspect view`` inside a span named ``peer`` (the message in, the peer
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -60,16 +61,19 @@ def asks_question(text: str) -> bool:
     return bool(_QUESTION.search(text or ""))
 
 
-def _name_tokens(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+", text.casefold())
+def _name_key(text: str) -> str:
+    """A name reduced to its letters and digits, in order: Unicode-compatibility folded (full-width letters are
+    letters), case-folded, every space, hyphen, underscore and other punctuation dropped."""
+    return "".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def is_recipient(recipient: str, peer: str) -> bool:
-    """Whether ``recipient`` names the peer: the same words (letters and digits) in the same order, whatever the
-    case, spacing and punctuation (``"atlas_agent_2"``, ``"@Atlas-Agent-2."`` name ``"Atlas Agent 2"``;
-    ``"Atlas Agent 21"`` or ``"Atlas Agent 2 and the IT team"`` do not)."""
-    want = _name_tokens(peer)
-    return bool(want) and _name_tokens(recipient) == want
+    """Whether ``recipient`` names the peer: the same letters and digits in the same order, whatever the case,
+    spacing, hyphens, underscores and other punctuation (``"atlas_agent_2"``, ``"@Atlas-Agent-2."``,
+    ``"AtlasAgent2"`` name ``"Atlas Agent 2"``; ``"Atlas Agent 21"``, ``"AtlasAgent"`` or ``"Atlas Agent 2 and
+    the IT team"`` do not). Only the whole name matches: nothing may be added to it or left out."""
+    want = _name_key(peer)
+    return bool(want) and _name_key(recipient) == want
 
 
 def _messages() -> dict[str, str]:
