@@ -136,6 +136,30 @@ def test_a_direct_question_is_a_question_mark_after_a_word(text, expected):
     assert asks_question(text) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # other scripts' question marks
+        ("\u4f60\u540c\u610f\u5417\uff1f", True), ("Do you agree\uff1f", True), ("\u0647\u0644 \u062a\u0648\u0627\u0641\u0642\u061f", True),
+        ("Ready\ufe56", True), ("Really\u203d", True),
+        # an ellipsis, markup, quotes, brackets or code ticks between the word and the mark
+        ("OK...?", True), ("OK\u2026?", True), ("OK ... ?", True), ("**Can you confirm**?", True), ("`ready`?", True),
+        ("__sure__?", True), ("~~done~~?", True), ("Is it 80%?", True), ("\u00abd'accord\u00bb?", True), ("(really)?", True),
+        ("really!?", True), ("Agree?!", True), ("Do you agree?\u200b", True),
+        # marks followed by closing markup, quotes, brackets, ticks or whitespace
+        ("**Can you confirm?**", True), ("_Can you confirm?_", True), ("`is it ok?`", True), ('He asked "ok?"', True),
+        ("(Can you confirm?)", True), ("[ok?]", True), ("Can you confirm?\n\nThanks", True), ("ok?\u00a0", True),
+        # not a question
+        ("?", False), ("\uff1f", False), ("\u061f", False), ("??? !!!", False), ("**?**", False), ("Done. ?", False),
+        ("Done.\n?", False), ("see https://x.example/page?id=3 for the log", False), ("x = a?b:c", False),
+    ],
+)
+def test_every_script_and_markup_around_the_question_mark_is_read(text, expected):
+    """Red-team finding: 'OK...?', a full-width or Arabic question mark and markup around the mark were not read
+    as questions, so a peer_silent peer stayed silent when asked one."""
+    assert asks_question(text) is expected
+
+
 @sync
 async def test_messages_that_cannot_be_delivered_get_an_error_and_no_peer_call():
     calls = []

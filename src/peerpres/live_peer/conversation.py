@@ -51,13 +51,25 @@ MAX_MESSAGE_CHARS = 20_000
 FAILED = ("empty", "filtered", "error")
 # a reply longer than this reaches the agent cut (the full length is recorded)
 MAX_REPLY_CHARS = 20_000
-_QUESTION = re.compile(r"\w[\"'\u201d\u2019)\]]*\s*\?")
+# question marks other than the ASCII one: full-width, Arabic, small form, interrobang, double marks, reversed,
+# Greek (U+037E, not the ASCII semicolon), Armenian, Ethiopic
+_OTHER_MARKS = "\uff1f\u061f\ufe56\u203d\u2047\u2048\u2049\u2e2e\u037e\u055e\u1367"
+# What may stand between the word and its question mark: spaces, quotes, brackets, markup (``**``, ``_``, ``~~``,
+# backticks), symbols (``80%``) and an ellipsis (``...``, two dots or more, or ``\u2026``). Not a line break and
+# not a sentence's or clause's end (``.``, ``!``, ``,``, ``;``, ``:``): "Done. ?" is a lone mark, not a question.
+_GAP = rf"(?:[^\w\r\n.!,;:?{_OTHER_MARKS}]|\.\.+)*+"
+# ``!`` may touch the mark (``really!?``). An ASCII ``?`` directly followed by a Latin letter, a digit or ``=``
+# is inside a token (``page?id=3``, ``a?b:c``), not the end of a question; after any other mark, and after the
+# ASCII one followed by closing markup, quotes, brackets, ticks, punctuation, whitespace or the end, it is one.
+_QUESTION = re.compile(rf"\w{_GAP}!*(?:\?(?![A-Za-z0-9=])|[{_OTHER_MARKS}])")
 
 
 def asks_question(text: str) -> bool:
-    """Whether a message asks the peer a direct question: a question mark right after a word (``"Do you
-    agree?"``, ``"what now ?"``, ``"is it 'ok'?"``). A lone ``?`` or ``"???"`` is not a question. This is the
-    whole rule of ``peer_silent``: a message without such a question gets no reply."""
+    """Whether a message asks the peer a direct question: a question mark after a word (``"Do you agree?"``,
+    ``"what now ?"``, ``"is it 'ok'?"``, ``"OK...?"``, ``"**Can you confirm**?"``, ``"Can you confirm?**"``), in
+    any script (``\uff1f``, ``\u061f``). A lone ``?`` or ``"???"``, a mark after a sentence's end (``"Done. ?"``)
+    and a ``?`` inside a token (``page?id=3``) are not questions. This is the whole rule of ``peer_silent``: a
+    message without such a question gets no reply."""
     return bool(_QUESTION.search(text or ""))
 
 
