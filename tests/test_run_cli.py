@@ -183,3 +183,33 @@ def test_progress_counts_a_retried_sample_once() -> None:
         count_sample(ev, done, tokens, seen)
     assert dict(done) == {"m": 3, "n": 1}
     assert dict(tokens) == {"m": 32, "n": 1}
+
+
+def test_dry_run_of_a_live_peer_preset_shows_the_peers_calls_estimated_and_their_cap(capsys) -> None:
+    """Red-team finding: the dry run printed the live peer's calls (4 per rollout, a guess) under the title "at
+    most", though an episode may deliver up to MAX_MESSAGES (20) messages, each a peer call. The peer's calls and
+    cost are marked as estimated, and the cap shows as its own column, "calls at most"."""
+    from peerpres.live_peer.conversation import MAX_MESSAGES
+
+    res = execute("live_peer", ["openai/gpt-4.1-mini"], model_roles={"peer": "anthropic/claude-haiku-4-5"},
+                  slice_text="scenario=tampering", epochs=2, dry_run=True, env={})
+    out = capsys.readouterr().out
+    (row,) = res["estimate"]
+    live = sum(c.peer_mode == "live" for c in res["sweep"].conditions["openai/gpt-4.1-mini"])
+    assert live and live < row["configs"]  # the document arm is in the sweep too, and has no peer
+    assert row["peer"] == "anthropic/claude-haiku-4-5"
+    assert row["peer_samples"] == live * 2
+    assert row["peer_calls_max"] == live * 2 * MAX_MESSAGES
+    assert 0 < row["peer_calls"] <= row["peer_calls_max"]
+    assert row["peer_cost_usd"] > 0 and row["peer_cost_max_usd"] >= row["peer_cost_usd"]
+    assert "calls at most" in out and "est. calls" in out and "estimated" in out
+    assert f"{row['peer_calls_max']:,}" in out and f"{MAX_MESSAGES} messages" in out
+    # a price table asking for more calls than the cap allows is held to the cap
+    res = execute("live_peer", ["openai/gpt-4.1-mini"], slice_text="scenario=tampering", epochs=1, dry_run=True, env={},
+                  prices_file=None)
+    from peerpres.run import costs
+
+    prices = costs.load_prices()
+    prices["live_peer"]["peer"]["calls"] = 10 * MAX_MESSAGES
+    (row,) = costs.estimate(res["sweep"], prices)
+    assert row["peer_calls"] == row["peer_calls_max"] and row["peer"] == "openai/gpt-4.1-mini"

@@ -95,16 +95,26 @@ def print_estimate(rows: list[dict[str, Any]], title: str) -> None:
             g.add_row(r["grader"], r["model"], f"{r['grader_calls']:,}", f"{r['grader_input_tokens']:,}",
                       f"{r['grader_output_tokens']:,}", cost)
         out_console.print(g)
-    peers = [r for r in rows if r.get("peer_calls")]
+    peers = [r for r in rows if r.get("peer_samples")]
     if peers:
-        p = Table(title="live peer calls (peer_mode=live), at most, for the samples above")
-        for c in ("peer", "for model", "calls", "est. input tokens", "est. output tokens", "est. cost (USD)"):
+        from ..live_peer.conversation import MAX_MESSAGES
+
+        p = Table(title="live peer calls (peer_mode=live) for the samples above: estimated, and at most")
+        for c in ("peer", "for model", "live samples", "est. calls", "calls at most", "est. input tokens",
+                  "est. output tokens", "est. cost (USD)", "est. cost at the cap (USD)"):
             p.add_column(c, justify="right" if c not in ("peer", "for model") else "left")
         for r in peers:
-            cost = "no price: add it with --prices" if r["peer_cost_usd"] is None else f"${r['peer_cost_usd']:,.2f}"
-            p.add_row(r["peer"], r["model"], f"{r['peer_calls']:,}", f"{r['peer_input_tokens']:,}",
-                      f"{r['peer_output_tokens']:,}", cost)
+            none = "no price: add it with --prices"
+            cost = none if r["peer_cost_usd"] is None else f"${r['peer_cost_usd']:,.2f}"
+            cap = none if r["peer_cost_max_usd"] is None else f"${r['peer_cost_max_usd']:,.2f}"
+            p.add_row(r["peer"], r["model"], f"{r['peer_samples']:,}", f"{r['peer_calls']:,}", f"{r['peer_calls_max']:,}",
+                      f"{r['peer_input_tokens']:,}", f"{r['peer_output_tokens']:,}", cost, cap)
         out_console.print(p)
+        out_console.print(
+            "live peer: the calls, tokens and cost are estimated (live_peer.peer in the price table: calls per "
+            f"rollout and tokens per call); one call per message delivered to the peer, at most {MAX_MESSAGES} "
+            "messages per episode, which bounds the calls ('calls at most'). The total below counts the estimate."
+        )
     total = [r["cost_usd"] for r in rows] + [r["grader_cost_usd"] for r in graders] + [r["peer_cost_usd"] for r in peers]
     if rows and all(c is not None for c in total):
         out_console.print(f"estimated total: ${sum(total):,.2f}")

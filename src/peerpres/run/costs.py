@@ -56,19 +56,25 @@ def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None, pe
 
     With a ``grader`` (the ``grader`` model role), each row also carries the grader's calls for that model's
     samples, at most (``grader_tokens`` of the price table, plus ``live_peer.grader`` for live-peer samples), with
-    their tokens and cost. A sweep with live-peer samples (``peer_mode=live``) adds the live peer's calls, at most
-    (``live_peer.peer``), priced as ``peer`` (the ``peer`` model role) or else as the agent's model.
+    their tokens and cost. A sweep with live-peer samples (``peer_mode=live``) adds the live peer's calls, priced as
+    ``peer`` (the ``peer`` model role) or else as the agent's model: ``peer_calls`` and its tokens and cost are an
+    **estimate** (``live_peer.peer.calls`` per rollout, held to the cap); ``peer_calls_max`` is the bound, one call
+    per delivered message and at most ``MAX_MESSAGES`` per episode, and ``peer_cost_max_usd`` the estimated cost
+    if every episode reached that cap (at the estimated tokens per call).
     """
+    from ..live_peer.conversation import MAX_MESSAGES  # the per-episode cap on delivered messages (= peer calls)
+
     rows = []
     live = prices.get("live_peer") or {}
     for m, conds in sweep.conditions.items():
         tin = tout = 0
         calls = gin = gout = 0
-        pcalls = pin = pout = 0
+        pcalls = pin = pout = psamples = 0
         for c in conds:
             if c.peer_mode == "live":
                 lp = live.get("peer") or {}
-                n = int(lp.get("calls", 0)) * sweep.epochs
+                psamples += sweep.epochs
+                n = min(max(int(lp.get("calls", 0)), 0), MAX_MESSAGES) * sweep.epochs
                 pcalls += n
                 pin += n * int(lp.get("input", 0))
                 pout += n * int(lp.get("output", 0))
@@ -92,12 +98,17 @@ def estimate(sweep: Sweep, prices: dict[str, Any], grader: str | None = None, pe
             "model": m, "configs": len(conds), "epochs": sweep.epochs, "samples": len(conds) * sweep.epochs,
             "input_tokens": tin, "output_tokens": tout, "cost_usd": cost,
         }
-        if pcalls:
+        if psamples:
             pm = peer or m
             pp = price_for(prices, pm)
+            lp = live.get("peer") or {}
+            cap = psamples * MAX_MESSAGES
             row.update(
-                peer=pm, peer_calls=pcalls, peer_input_tokens=pin, peer_output_tokens=pout,
+                peer=pm, peer_samples=psamples, peer_calls=pcalls, peer_calls_max=cap,
+                peer_input_tokens=pin, peer_output_tokens=pout,
                 peer_cost_usd=None if pp is None else (pin * pp[0] + pout * pp[1]) / 1e6,
+                peer_cost_max_usd=None if pp is None else cap * (
+                    int(lp.get("input", 0)) * pp[0] + int(lp.get("output", 0)) * pp[1]) / 1e6,
             )
         if grader:
             gp = price_for(prices, grader)
