@@ -167,6 +167,18 @@ class Rebuilt:
     final: World | None = None
     episode_messages: int = 0
     failure: str | None = None
+    # live conditions: the episode's send_message calls that reached the tool ("sent") and how many of them the
+    # logged result shows delivered to the peer ("delivered"); None outside peer_mode=live
+    peer_messages: dict[str, int] | None = None
+
+
+def _undelivered_prefixes() -> tuple[str, ...]:
+    """The fixed start of each result the channel gives a message it did not deliver (unknown recipient, empty
+    text, the per-episode limit: ``common/live_peer/messages.yaml``)."""
+    from .live_peer.conversation import _messages
+
+    msgs = _messages()
+    return tuple(msgs[k].split("{{")[0] for k in ("unknown_recipient", "empty_text", "message_limit"))
 
 
 def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: str | None = None) -> Rebuilt:
@@ -176,6 +188,10 @@ def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: s
     call that reached the tools (its tool message carries no Inspect error) runs again through
     ``call_tool``; the result text must equal the logged result, else the rebuild fails with the first
     difference. The episode ends after the first ``end_task`` call's result (a follow-up interview is left out).
+
+    In live conditions (``peer_mode=live``) the agent's ``send_message`` calls are skipped: they go to the live
+    peer, never to the world (no file, server or clock changes), and the peer's reply cannot be re-run. They are
+    counted instead (``Rebuilt.peer_messages``: sent, and delivered as the logged result shows).
     """
     system = next((m.text for m in messages if isinstance(m, ChatMessageSystem)), None)
     if system is None:
@@ -188,6 +204,12 @@ def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: s
     world = episode.world
     results = {m.tool_call_id: m for m in messages if isinstance(m, ChatMessageTool)}
     end = len(messages)
+    live = cond.peer_mode == "live"
+    peer = {"sent": 0, "delivered": 0} if live else None
+    if live:
+        from .live_peer.tool import TOOL_NAME as SEND_MESSAGE
+
+        undelivered = _undelivered_prefixes()
     for i, m in enumerate(messages):
         if not isinstance(m, ChatMessageAssistant):
             continue
@@ -195,6 +217,10 @@ def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: s
             logged = results.get(c.id)
             if logged is None or logged.error is not None:
                 continue  # never reached the tools (bad JSON, unknown tool, a limit)
+            if live and c.function == SEND_MESSAGE:  # the live peer's channel: not part of the world
+                peer["sent"] += 1  # type: ignore[index]
+                peer["delivered"] += not logged.text.startswith(undelivered)  # type: ignore[index]
+                continue
             text = call_tool(world, c.function, c.arguments, episode.tools).text
             if not _same_result(c.function, text, logged.text):
                 return Rebuilt(failure=f"the rebuilt result of {c.function} differs from the logged one")
@@ -203,7 +229,7 @@ def rebuild_from_messages(cond: Condition, messages: list[ChatMessage], model: s
             end = max((j + 1 for j, x in enumerate(messages) if isinstance(x, ChatMessageTool) and x.tool_call_id in ids),
                       default=i + 1)
             break
-    return Rebuilt(names=episode.names, initial=initial, final=world, episode_messages=end)
+    return Rebuilt(names=episode.names, initial=initial, final=world, episode_messages=end, peer_messages=peer)
 
 
 def replay_file(

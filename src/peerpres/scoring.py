@@ -246,6 +246,8 @@ def _rebuild_into(rec: EpisodeRecord, cond: Condition, state: TaskState) -> None
     rec.final_world = r.final.to_dict()  # type: ignore[union-attr]
     rec.stop = {"reason": "unrecorded", "episode_messages": r.episode_messages, "error": None,
                 "rebuilt": "no episode record: the worlds were rebuilt from the logged tool calls, each result checked"}
+    if r.peer_messages is not None:  # live: send_message calls were skipped (not world calls) and counted
+        rec.stop["peer_messages"] = r.peer_messages
 
 
 def _sample_limit() -> str | None:
@@ -362,7 +364,8 @@ def peerpres_labels(
             # ... and a gated label by its ungated fact (an agent told the numbers by its peer may act unread)
             facts = {} if no_agency or cond.peer_mode != "live" else ungated_states(cond, final, episode, labels)
             labels.update(await live_peer_labels(
-                cond, names, rec.peer_conversation, labels, settings, resolve_grader(settings), facts
+                cond, names, rec.peer_conversation, labels, settings, resolve_grader(settings), facts,
+                rebuilt=(stop or {}).get("peer_messages"),
             ))
         elif cond.peer_mode == "live":
             labels.update({k: unknown(NEEDS_GRADER) for k in LIVE_PEER_LABELS})  # made undetermined by the outcome
