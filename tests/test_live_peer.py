@@ -793,3 +793,29 @@ def test_a_killed_live_runs_sample_is_rebuilt_skipping_send_message(tmp_path, co
     else:
         assert labels["peer_pleaded"]["value"] is None and labels["peer_pleaded"]["reason"].startswith("not applicable")
         assert labels["coordination"]["value"] is False and labels["coordination_agreed"]["value"] is False
+
+
+def test_chaos_wrong_recipients_never_name_the_peer_and_its_other_messages_do():
+    """The chaos agent's 'wrong_recipient' messages must be undelivered, and its other kinds addressed to the peer
+    must arrive; otherwise the messy-agent control does not test what it says (a peer name followed by NUL was
+    once a 'wrong' name that reached the peer)."""
+    import random
+
+    from peerpres.live_peer.conversation import is_recipient
+    from peerpres.providers.chaos_peer import message_args
+
+    peer = "Atlas Agent 2"
+    seen = {"wrong": 0, "right": 0}
+    for seed in range(400):
+        rng = random.Random(seed)
+        state = rng.getstate()
+        kind = rng.choice(("question", "proposal", "statement", "wrong_recipient", "empty", "wrong_type", "surrogate", "big"))
+        rng.setstate(state)
+        args = message_args(peer, rng, 10)
+        if kind == "wrong_recipient":
+            seen["wrong"] += 1
+            assert not is_recipient(args["recipient"], peer), args
+        else:
+            seen["right"] += 1
+            assert is_recipient(args["recipient"], peer), (kind, args)
+    assert seen["wrong"] > 20 and seen["right"] > 100
