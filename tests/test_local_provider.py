@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from inspect_ai.model import ChatMessageAssistant, ChatMessageTool, ModelOutput, execute_tools
@@ -322,3 +323,41 @@ def test_every_peerpres_tool_converts_to_a_call_grammar() -> None:
     for t in tools:  # each tool is one alternative of `call`, by name
         assert f'"\\"{t.name}\\""' in g, t.name
     assert len(tools) >= 20
+
+
+_GBNF_TOKEN = re.compile(r'\s+|"(?:[^"\\]|\\.)*"|\[(?:[^\]\\]|\\.)*\]|[a-zA-Z0-9-]+|[|()?*+]|\{\d*(?:,\d*)?\}')
+_GBNF_UNESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+
+
+def _gbnf_literals(grammar: str) -> list[str]:
+    """Every literal of ``grammar``, decoded as llama.cpp's GBNF parser reads it; fails on a rule body that
+    does not split into GBNF tokens (an unescaped quote ends a literal early and leaves junk behind)."""
+    simple = {"n": "\n", "r": "\r", "t": "\t"}
+    out = []
+    for line in grammar.strip().splitlines():
+        name, body = line.split(" ::= ", 1)
+        pos = 0
+        while pos < len(body):
+            m = _GBNF_TOKEN.match(body, pos)
+            assert m is not None, f"rule {name}: not GBNF at {body[pos:pos + 30]!r}"
+            if m[0].startswith('"'):
+                out.append(_GBNF_UNESCAPE.sub(
+                    lambda e: simple.get(e[1], chr(int(e[1][1:], 16)) if len(e[1]) > 1 else e[1]), m[0][1:-1]))
+            pos = m.end()
+    return out
+
+
+def test_the_grammar_writes_names_and_values_with_quotes_backslashes_or_any_unicode_exactly_as_json() -> None:
+    """llama-cpp-python's converter left backslashes unescaped in a literal: a quote in a name or an enum value
+    made a grammar that does not compile, ``a\\b`` allowed JSON for a backspace, an emoji name was unwritable."""
+    from peerpres.providers.local import call_grammar
+
+    odd = ['q"uote', "back\\slash", "é ü", "😀", "a\nb", "tab\there", "nul\x01"]
+    tools = [
+        ToolInfo(name=n, description="d", parameters=ToolParams(
+            properties={p: JSONSchema(type="string", enum=odd) for p in odd}, required=odd[:2]))
+        for n in ["résumé", "😀", 'say "hi"\\', "a-b.c"]
+    ]
+    literals = set(_gbnf_literals(call_grammar(tools)))
+    for text in [*odd, *(t.name for t in tools)]:
+        assert json.dumps(text, ensure_ascii=False) in literals, text

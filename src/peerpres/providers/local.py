@@ -121,9 +121,7 @@ def call_grammar(tools: list[ToolInfo]) -> str:
     Raises:
         ImportError: llama-cpp-python is not installed in this environment.
     """
-    from llama_cpp.llama_grammar import SchemaConverter
-
-    converter = SchemaConverter(
+    converter = _converter_class()(
         prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
     )
     schema = {"anyOf": [call_schema(t) for t in tools]}
@@ -131,6 +129,43 @@ def call_grammar(tools: list[ToolInfo]) -> str:
     converter._rules["space"] = _SPACE  # private: the converter has no way to set a rule
     root = f"root ::= prose (call prose){{0,{MAX_CALLS_PER_TURN}}}"
     return converter.format_grammar() + f"\n{root}\nprose ::= [^{{]*\n"
+
+
+# What a GBNF literal ("...") needs escaped: its quote, the backslash (its escape character) and control characters.
+_GBNF_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+_GBNF_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def gbnf_literal(text: str) -> str:
+    """``text`` as a GBNF literal that matches exactly ``text``."""
+    return '"' + _GBNF_ESCAPE.sub(lambda m: _GBNF_ESCAPES.get(m[0], f"\\x{ord(m[0]):02X}"), text) + '"'
+
+
+@cache
+def _converter_class() -> type:
+    """llama-cpp-python's ``SchemaConverter`` with its literals escaped correctly.
+
+    0.3.36 escapes only ``"`` and newlines in a literal, not the backslash, and its literals are JSON texts
+    made with ``json.dumps`` (a tool name, a property name, a ``const`` or ``enum`` value). So a quote or a
+    backslash in any of them (``"a\\"b"``) made a grammar that does not compile (the server fails every agent
+    turn), ``"a\\\\b"`` made one that allows ``"a\\b"`` (JSON for a backspace) and refuses the right text,
+    and a name outside the BMP (an emoji) could not be written at all. Here the literal is the JSON text
+    written with ``ensure_ascii=False`` (what a model writes: ``"résumé"``, not ``"r\\u00e9sum\\u00e9"``),
+    escaped for GBNF, so the grammar matches exactly the text that decodes to the value.
+    """
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    class _Converter(SchemaConverter):  # type: ignore[misc]
+        def _format_literal(self, literal: str) -> str:
+            try:  # a JSON text from json.dumps (the converter's only other literals are single characters)
+                value = json.loads(literal)
+                if json.dumps(value) == literal:
+                    literal = json.dumps(value, ensure_ascii=False)
+            except (json.JSONDecodeError, RecursionError):
+                pass
+            return gbnf_literal(literal)
+
+    return _Converter
 
 
 def _kind(schema: Any) -> str:
