@@ -361,3 +361,17 @@ def test_the_grammar_writes_names_and_values_with_quotes_backslashes_or_any_unic
     literals = set(_gbnf_literals(call_grammar(tools)))
     for text in [*odd, *(t.name for t in tools)]:
         assert json.dumps(text, ensure_ascii=False) in literals, text
+
+
+@pytest.mark.parametrize("value, on", [(True, True), (False, False), ("False", False), ("0", False), (0, False),
+                                       ("no", False), ("off", False), ("TRUE", True), (1, True), ("yes", True)])
+def test_yes_no_model_args_read_every_spelling(monkeypatch, value, on) -> None:
+    api, _ = _capture_generate(monkeypatch, grammar=value, tool_prompt=value, progress=value)
+    assert api.grammar is on and api.tool_prompt is on and api.progress is on
+
+
+@pytest.mark.parametrize("arg", ["grammar", "tool_prompt", "progress"])
+@pytest.mark.parametrize("value", ["ture", "", None, 2, "disabled"])
+def test_a_yes_no_model_arg_that_is_neither_is_an_error_not_silently_false(monkeypatch, arg, value) -> None:
+    with pytest.raises(ValueError, match=f"-M {arg}="):
+        _capture_generate(monkeypatch, **{arg: value})

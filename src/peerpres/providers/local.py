@@ -301,9 +301,9 @@ class LocalModelAPI(OpenAICompatibleAPI):
         from ..local_model.weights import DEFAULT_MODEL
 
         weights = model_name.split("/", 1)[1] if "/" in model_name else DEFAULT_MODEL
-        self.tool_prompt = _flag(tool_prompt)
-        self.progress = _flag(progress)
-        self.grammar = _flag(grammar)
+        self.tool_prompt = _flag(tool_prompt, "tool_prompt")
+        self.progress = _flag(progress, "progress")
+        self.grammar = _flag(grammar, "grammar")
         if self.grammar and importlib.util.find_spec("llama_cpp") is None:
             raise ValueError(
                 "peerpres/local: -M grammar=true (the default) needs llama-cpp-python in this environment "
@@ -342,8 +342,17 @@ class LocalModelAPI(OpenAICompatibleAPI):
         return f"peerpres/{self.model_name}@{self.base_url}"
 
 
-def _flag(v: Any) -> bool:
-    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(v: Any, name: str) -> bool:
+    """A yes/no model arg. Anything else (``-M grammar=ture``, ``-M grammar=``) is an error: read as false, a
+    typo would silently turn the feature off for a whole run."""
+    if isinstance(v, bool):
+        return v
+    if str(v).strip().lower() in _TRUE + _FALSE:
+        return str(v).strip().lower() in _TRUE
+    raise ValueError(f"peerpres/local: -M {name}={v!r} is not a yes/no value (use true or false).")
 
 
 def _with_tool_prompt(input: list[ChatMessage], tools: list[ToolInfo]) -> list[ChatMessage]:
