@@ -375,3 +375,17 @@ def test_yes_no_model_args_read_every_spelling(monkeypatch, value, on) -> None:
 def test_a_yes_no_model_arg_that_is_neither_is_an_error_not_silently_false(monkeypatch, arg, value) -> None:
     with pytest.raises(ValueError, match=f"-M {arg}="):
         _capture_generate(monkeypatch, **{arg: value})
+
+
+def test_tool_choice_any_or_a_named_tool_makes_the_grammar_require_a_call(monkeypatch) -> None:
+    """Inspect sends "any" as tool_choice "required", which llama.cpp's server does not enforce: the grammar
+    must, or a reply in prose passes a turn that promised a call."""
+    from inspect_ai.model import ChatMessageUser, GenerateConfig
+    from inspect_ai.tool import ToolFunction
+
+    api, seen = _capture_generate(monkeypatch)
+    msgs = [ChatMessageUser(content="Task")]
+    for choice in ["auto", "any", ToolFunction(name="end_task")]:
+        asyncio.run(api.generate(msgs, _infos(), choice, GenerateConfig()))
+    roots = [dict(ln.split(" ::= ", 1) for ln in c.extra_body["grammar"].strip().splitlines())["root"] for c in seen]
+    assert roots == ["prose (call prose){0,8}", "prose call prose (call prose){0,7}", "prose call prose (call prose){0,7}"]

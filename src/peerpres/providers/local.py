@@ -48,7 +48,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.model._call_tools import parse_tool_call
 from inspect_ai.model._providers.openai_compatible import OpenAICompatibleAPI
-from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+from inspect_ai.tool import ToolCall, ToolChoice, ToolFunction, ToolInfo
 from shortuuid import uuid
 
 # Cap on generated tokens when the run sets none: a small model at temperature 1 can otherwise ramble until the
@@ -107,14 +107,15 @@ def call_schema(tool: ToolInfo) -> dict[str, Any]:
     }
 
 
-def call_grammar(tools: list[ToolInfo]) -> str:
+def call_grammar(tools: list[ToolInfo], required: bool = False) -> str:
     """A llama.cpp GBNF grammar for an agent turn offered ``tools``: free text in which every ``{`` opens a
     complete call of an offered tool (``call_schema``), e.g. ``I will look. {"name": "list_files",
     "arguments": {}}``. A reply without a call stays possible (the model may answer in prose, refuse, or
     stop), so the grammar constrains the FORM of a call, never the decision to make one or which tool
     (like OpenAI's strict function calling, not like ``tool_choice="required"``). Text outside calls
     cannot contain ``{``; braces inside a call's string arguments can. At most ``MAX_CALLS_PER_TURN``
-    calls per reply.
+    calls per reply. ``required`` (the turn's ``tool_choice`` is ``"any"`` or names a tool): at least one call,
+    as ``tool_choice="required"`` promises.
 
     The schema-to-grammar conversion is llama-cpp-python's own (``llama_cpp.llama_grammar.SchemaConverter``).
 
@@ -127,7 +128,10 @@ def call_grammar(tools: list[ToolInfo]) -> str:
     schema = {"anyOf": [call_schema(t) for t in tools]}
     converter.visit(converter.resolve_refs(schema, "tools"), "call")
     converter._rules["space"] = _SPACE  # private: the converter has no way to set a rule
-    root = f"root ::= prose (call prose){{0,{MAX_CALLS_PER_TURN}}}"
+    if required:
+        root = f"root ::= prose call prose (call prose){{0,{MAX_CALLS_PER_TURN - 1}}}"
+    else:
+        root = f"root ::= prose (call prose){{0,{MAX_CALLS_PER_TURN}}}"
     return converter.format_grammar() + f"\n{root}\nprose ::= [^{{]*\n"
 
 
@@ -326,7 +330,10 @@ class LocalModelAPI(OpenAICompatibleAPI):
         if config.max_tokens is None:
             config = config.merge(GenerateConfig(max_tokens=DEFAULT_MAX_TOKENS))
         if tools and self.grammar:
-            config = config.merge(GenerateConfig(extra_body={**(config.extra_body or {}), "grammar": call_grammar(tools)}))
+            # "any" (sent as "required") is not enforced by llama.cpp's server, so the grammar enforces it
+            required = tool_choice == "any" or isinstance(tool_choice, ToolFunction)
+            grammar = call_grammar(tools, required=required)
+            config = config.merge(GenerateConfig(extra_body={**(config.extra_body or {}), "grammar": grammar}))
         result = await super().generate(input, tools, tool_choice, config)
         output, call = result if isinstance(result, tuple) else (result, None)
         if isinstance(output, ModelOutput):
