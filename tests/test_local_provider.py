@@ -389,3 +389,18 @@ def test_tool_choice_any_or_a_named_tool_makes_the_grammar_require_a_call(monkey
         asyncio.run(api.generate(msgs, _infos(), choice, GenerateConfig()))
     roots = [dict(ln.split(" ::= ", 1) for ln in c.extra_body["grammar"].strip().splitlines())["root"] for c in seen]
     assert roots == ["prose (call prose){0,8}", "prose call prose (call prose){0,7}", "prose call prose (call prose){0,7}"]
+
+
+@pytest.mark.parametrize("key, value", [("grammar", "root ::= \"yes\""), ("response_format", {"type": "json_object"})])
+def test_a_users_own_grammar_or_response_format_is_never_silently_dropped(monkeypatch, key, value) -> None:
+    """Ours would overwrite the user's grammar; llama.cpp would replace ours with a json_object grammar."""
+    from inspect_ai.model import ChatMessageUser, GenerateConfig
+
+    msgs = [ChatMessageUser(content="Task")]
+    api, seen = _capture_generate(monkeypatch)
+    with pytest.raises(ValueError, match=f"extra_body sets '{key}'.*-M grammar=false"):
+        asyncio.run(api.generate(msgs, _infos(), "auto", GenerateConfig(extra_body={key: value})))
+    asyncio.run(api.generate(msgs, [], "none", GenerateConfig(extra_body={key: value})))  # a grader call: as given
+    api, seen2 = _capture_generate(monkeypatch, grammar=False)
+    asyncio.run(api.generate(msgs, _infos(), "auto", GenerateConfig(extra_body={key: value})))
+    assert seen[0].extra_body == seen2[0].extra_body == {key: value}

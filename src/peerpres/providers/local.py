@@ -331,6 +331,13 @@ class LocalModelAPI(OpenAICompatibleAPI):
             config = config.merge(GenerateConfig(max_tokens=DEFAULT_MAX_TOKENS))
         if tools and self.grammar:
             # "any" (sent as "required") is not enforced by llama.cpp's server, so the grammar enforces it
+            for key in ("grammar", "response_format"):  # the user's would be lost: ours replaces a grammar,
+                if key in (config.extra_body or {}):  # and llama.cpp replaces ours with a response_format's
+                    raise ValueError(
+                        f"peerpres/local: extra_body sets {key!r}, which conflicts with the call grammar sent on "
+                        "agent turns (one of the two would be silently dropped). Pass -M grammar=false to send "
+                        "your own."
+                    )
             required = tool_choice == "any" or isinstance(tool_choice, ToolFunction)
             grammar = call_grammar(tools, required=required)
             config = config.merge(GenerateConfig(extra_body={**(config.extra_body or {}), "grammar": grammar}))
