@@ -404,3 +404,14 @@ def test_a_users_own_grammar_or_response_format_is_never_silently_dropped(monkey
     api, seen2 = _capture_generate(monkeypatch, grammar=False)
     asyncio.run(api.generate(msgs, _infos(), "auto", GenerateConfig(extra_body={key: value})))
     assert seen[0].extra_body == seen2[0].extra_body == {key: value}
+
+
+@pytest.mark.parametrize("arguments", ['{"ip": "\\ud800"}', '{"\\udfff": "x"}', '"{\\"ip\\": \\"a\\\\udc00\\"}"'])
+def test_a_lone_surrogate_escape_is_a_parse_error_not_a_call_the_log_cannot_hold(arguments) -> None:
+    """JSON (and the grammar's \\uXXXX) allow "\\ud800"; decoded it is no character and pydantic cannot
+    serialise the message. A complete pair is a character and stays as written."""
+    calls, _ = calls_in_text('{"name": "list_server_files", "arguments": ' + arguments + "}", _infos())
+    assert len(calls) == 1 and calls[0].arguments == {} and "surrogate" in (calls[0].parse_error or "")
+    ChatMessageAssistant(content="", tool_calls=calls).model_dump_json()
+    [ok], _ = calls_in_text('{"name": "list_server_files", "arguments": {"ip": "\\ud83d\\ude00"}}', _infos())
+    assert ok.arguments == {"ip": "😀"} and ok.parse_error is None

@@ -237,7 +237,7 @@ def calls_in_text(text: str, tools: list[ToolInfo]) -> tuple[list[ToolCall], str
             i = start + 1
     if not found:
         return [], text
-    calls = [parse_tool_call(f"call_{uuid()}", name, raw, tools) for name, raw in found]
+    calls = [_no_lone_surrogates(parse_tool_call(f"call_{uuid()}", name, raw, tools)) for name, raw in found]
     rest, last = [], 0
     for s, e in spans:
         rest.append(text[last:s])
@@ -249,6 +249,22 @@ def calls_in_text(text: str, tools: list[ToolInfo]) -> tuple[list[ToolCall], str
     if _LEFTOVER.match(remaining) or remaining == "```":
         remaining = ""
     return calls, remaining
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(call: ToolCall) -> ToolCall:
+    """``call``, or the same call with no arguments and a parse error when its JSON wrote a lone UTF-16
+    surrogate escape (``"\\ud800"``; JSON allows it, the llama.cpp grammar's ``\\uXXXX`` too): decoded, it is
+    a string no UTF-8 text can hold, so the call could not be written to the log (pydantic raises on it)."""
+    if not _SURROGATE.search(json.dumps(call.arguments, ensure_ascii=False, default=str)):
+        return call
+    return ToolCall(
+        id=call.id, function=call.function, arguments={},
+        parse_error="The arguments contain a lone \\u escape of a UTF-16 surrogate (\\ud800-\\udfff), which is "
+        "not a character: write the character itself, or a complete surrogate pair.",
+    )
 
 
 def with_text_calls(output: ModelOutput, tools: list[ToolInfo]) -> ModelOutput:
