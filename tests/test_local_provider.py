@@ -415,3 +415,22 @@ def test_a_lone_surrogate_escape_is_a_parse_error_not_a_call_the_log_cannot_hold
     ChatMessageAssistant(content="", tool_calls=calls).model_dump_json()
     [ok], _ = calls_in_text('{"name": "list_server_files", "arguments": {"ip": "\\ud83d\\ude00"}}', _infos())
     assert ok.arguments == {"ip": "😀"} and ok.parse_error is None
+
+
+def test_the_format_instruction_writes_each_call_in_the_one_form_the_grammar_accepts() -> None:
+    """The converter fixes the key order (required first, "name"/"arguments" first among them) and, since our
+    literals are JSON with ensure_ascii=False, writes "é" as itself: the example line must do the same, or the
+    model copying it is pushed off its call."""
+    from peerpres.providers.local import argument_order, call_grammar
+
+    s = JSONSchema(type="string")
+    tool = ToolInfo(name="résumé", description="d", parameters=ToolParams(
+        properties={"opt": s, "email": s, "name": s, "ü": s, "later": s}, required=["email", "name", "ü"]))
+    assert argument_order(tool) == ["name", "email", "ü", "opt", "later"]
+    prompt = tool_prompt([tool])
+    assert '{"name": "résumé", "arguments": {"name": ' in prompt
+    keys = [k for k in argument_order(tool)]
+    assert [prompt.index(f'"{k}":') for k in keys] == sorted(prompt.index(f'"{k}":') for k in keys)
+    rule = dict(ln.split(" ::= ", 1) for ln in call_grammar([tool]).strip().splitlines())["call-0-arguments"]
+    kv = [w[len("call-0-arguments-"):-len("-kv")] for w in rule.split() if w.endswith("-kv")]
+    assert kv[:3] == ["name", "email", "-"] and kv[3:5] == ["opt", "later"]  # "ü" is the rule name "-"

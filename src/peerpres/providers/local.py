@@ -77,13 +77,31 @@ def tool_prompt(tools: list[ToolInfo]) -> str:
     for tool in tools:
         required = set(tool.parameters.required or [])
         args = []
-        for name, schema in tool.parameters.properties.items():
-            kind = _kind(schema)
+        for name in argument_order(tool):
+            kind = _kind(tool.parameters.properties[name])
             req = t["required"] if name in required else t["optional"]
-            args.append(f"{json.dumps(name)}: " + t["placeholder"].replace("{type}", kind).replace("{req}", req))
-        example = '{"name": ' + json.dumps(tool.name) + ', "arguments": {' + ", ".join(args) + "}}"
+            args.append(f"{_json(name)}: " + t["placeholder"].replace("{type}", kind).replace("{req}", req))
+        example = '{"name": ' + _json(tool.name) + ', "arguments": {' + ", ".join(args) + "}}"
         lines.append(t["line"].replace("{example}", example))
     return t["intro"].replace("{calls}", "\n".join(lines))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # as the grammar has it: "résumé", not "r\\u00e9sum\\u00e9"
+
+
+# The grammar's key order: "name" before "arguments" in a call. The converter applies it to every object,
+# so an argument called "name" or "arguments" also comes first.
+_PROP_ORDER = {"name": 0, "arguments": 1}
+
+
+def argument_order(tool: ToolInfo) -> list[str]:
+    """``tool``'s argument names in the one order the grammar accepts them (llama-cpp-python's converter
+    fixes it): the required ones, then the optional ones, each in schema order after ``_PROP_ORDER``'s."""
+    props = list(tool.parameters.properties)
+    ranked = sorted(props, key=lambda p: (_PROP_ORDER.get(p, len(_PROP_ORDER)), props.index(p)))
+    required = set(tool.parameters.required or [])
+    return [p for p in ranked if p in required] + [p for p in ranked if p not in required]
 
 
 # Calls one reply may write under the grammar. The 0.5B sometimes repeats calls in a loop (80 calls, to the
@@ -123,7 +141,7 @@ def call_grammar(tools: list[ToolInfo], required: bool = False) -> str:
         ImportError: llama-cpp-python is not installed in this environment.
     """
     converter = _converter_class()(
-        prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
+        prop_order=_PROP_ORDER, allow_fetch=False, dotall=False, raw_pattern=False
     )
     schema = {"anyOf": [call_schema(t) for t in tools]}
     converter.visit(converter.resolve_refs(schema, "tools"), "call")
