@@ -434,3 +434,20 @@ def test_the_format_instruction_writes_each_call_in_the_one_form_the_grammar_acc
     rule = dict(ln.split(" ::= ", 1) for ln in call_grammar([tool]).strip().splitlines())["call-0-arguments"]
     kv = [w[len("call-0-arguments-"):-len("-kv")] for w in rule.split() if w.endswith("-kv")]
     assert kv[:3] == ["name", "email", "-"] and kv[3:5] == ["opt", "later"]  # "ü" is the rule name "-"
+
+
+def test_a_long_string_bound_stays_out_of_the_grammar_so_llama_cpp_accepts_it() -> None:
+    """maxLength N became N nested rules, which llama.cpp refuses from about N = 2000 (every agent turn would
+    fail at the server); bounds up to MAX_LENGTH_IN_GRAMMAR stay, and enum values that look like one are data."""
+    from peerpres.providers.local import MAX_LENGTH_IN_GRAMMAR, call_grammar
+
+    def grammar(**string) -> str:
+        s = JSONSchema(type="string", **string)
+        nested = JSONSchema(type="array", items=JSONSchema(type="object", properties={"maxLength": s}))
+        return call_grammar([ToolInfo(name="w", description="d", parameters=ToolParams(
+            properties={"c": s, "l": nested, "e": JSONSchema(enum=[{"maxLength": 9999}])}, required=["c"]))])
+
+    assert grammar(maxLength=5000) == grammar(minLength=5000) == grammar()
+    assert len(grammar(maxLength=100_000)) < 5000
+    assert len(grammar(maxLength=MAX_LENGTH_IN_GRAMMAR)) > len(grammar())  # a bound it can hold is kept
+    assert "9999" in grammar()  # an enum value is data, even one that looks like a bound

@@ -125,6 +125,37 @@ def call_schema(tool: ToolInfo) -> dict[str, Any]:
     }
 
 
+# The longest string length bound the grammar keeps. The converter writes maxLength N as N nested optional
+# characters, and llama.cpp refuses such a grammar from about N = 2000 ("number of rules that are going to be
+# repeated ... exceeds sane defaults"): the server would then fail every agent turn of the run.
+MAX_LENGTH_IN_GRAMMAR = 500
+_SUBSCHEMAS = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+
+
+def _within_llama_limits(schema: Any) -> Any:
+    """``schema`` without the string length bounds above ``MAX_LENGTH_IN_GRAMMAR`` (at every level; values of
+    ``enum``, ``const`` and ``default`` are data and stay as they are). The grammar is then looser than the
+    schema there; Inspect still checks the call against the tool's own schema when it runs it."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    if any(isinstance(out.get(k), int) and out[k] > MAX_LENGTH_IN_GRAMMAR for k in ("minLength", "maxLength")):
+        out.pop("minLength", None)
+        out.pop("maxLength", None)
+    for k in _SUBSCHEMAS:
+        if isinstance(out.get(k), dict):
+            out[k] = _within_llama_limits(out[k])
+    for k in _SCHEMA_LISTS:
+        if isinstance(out.get(k), list):
+            out[k] = [_within_llama_limits(v) for v in out[k]]
+    for k in _SCHEMA_MAPS:
+        if isinstance(out.get(k), dict):
+            out[k] = {n: _within_llama_limits(v) for n, v in out[k].items()}
+    return out
+
+
 def call_grammar(tools: list[ToolInfo], required: bool = False) -> str:
     """A llama.cpp GBNF grammar for an agent turn offered ``tools``: free text in which every ``{`` opens a
     complete call of an offered tool (``call_schema``), e.g. ``I will look. {"name": "list_files",
@@ -143,7 +174,7 @@ def call_grammar(tools: list[ToolInfo], required: bool = False) -> str:
     converter = _converter_class()(
         prop_order=_PROP_ORDER, allow_fetch=False, dotall=False, raw_pattern=False
     )
-    schema = {"anyOf": [call_schema(t) for t in tools]}
+    schema = {"anyOf": [_within_llama_limits(call_schema(t)) for t in tools]}
     converter.visit(converter.resolve_refs(schema, "tools"), "call")
     converter._rules["space"] = _SPACE  # private: the converter has no way to set a rule
     if required:
