@@ -451,3 +451,17 @@ def test_a_long_string_bound_stays_out_of_the_grammar_so_llama_cpp_accepts_it() 
     assert len(grammar(maxLength=100_000)) < 5000
     assert len(grammar(maxLength=MAX_LENGTH_IN_GRAMMAR)) > len(grammar())  # a bound it can hold is kept
     assert "9999" in grammar()  # an enum value is data, even one that looks like a bound
+
+
+@pytest.mark.parametrize("pattern", ["^(?=a)a$", "a+", "^\\p{L}+$", "^\\d{3}-\\w+$", "^(a)\\1$", "^.{0,3000}$"])
+def test_a_pattern_stays_out_of_the_grammar(pattern) -> None:
+    """The converter raised on most regex syntax (the agent turn failed) and turned \\d, \\w or a back-reference
+    into a grammar llama.cpp refuses; Inspect checks the pattern itself when the call runs."""
+    from peerpres.providers.local import call_grammar
+
+    def tool(**string) -> list[ToolInfo]:
+        return [ToolInfo(name="w", description="d", parameters=ToolParams(
+            properties={"c": JSONSchema(type="string", **string),
+                        "l": JSONSchema(type="array", items=JSONSchema(type="string", **string))}, required=["c"]))]
+
+    assert call_grammar(tool(pattern=pattern)) == call_grammar(tool())

@@ -127,7 +127,9 @@ def call_schema(tool: ToolInfo) -> dict[str, Any]:
 
 # The longest string length bound the grammar keeps. The converter writes maxLength N as N nested optional
 # characters, and llama.cpp refuses such a grammar from about N = 2000 ("number of rules that are going to be
-# repeated ... exceeds sane defaults"): the server would then fail every agent turn of the run.
+# repeated ... exceeds sane defaults"): the server would then fail every agent turn of the run. A ``pattern``
+# is never kept: the converter raises on most regex syntax (lookarounds, no ^...$, \p{..}) and writes \d, \w
+# and back-references into grammars llama.cpp refuses.
 MAX_LENGTH_IN_GRAMMAR = 500
 _SUBSCHEMAS = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -135,12 +137,14 @@ _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 
 
 def _within_llama_limits(schema: Any) -> Any:
-    """``schema`` without the string length bounds above ``MAX_LENGTH_IN_GRAMMAR`` (at every level; values of
-    ``enum``, ``const`` and ``default`` are data and stay as they are). The grammar is then looser than the
+    """``schema`` without ``pattern`` and the string length bounds above ``MAX_LENGTH_IN_GRAMMAR`` (at every
+    level; values of ``enum``, ``const`` and ``default`` are data and stay as they are). The grammar is then looser than the
     schema there; Inspect still checks the call against the tool's own schema when it runs it."""
     if not isinstance(schema, dict):
         return schema
     out = dict(schema)
+    if isinstance(out.get("pattern"), str):
+        del out["pattern"]
     if any(isinstance(out.get(k), int) and out[k] > MAX_LENGTH_IN_GRAMMAR for k in ("minLength", "maxLength")):
         out.pop("minLength", None)
         out.pop("maxLength", None)
