@@ -465,3 +465,15 @@ def test_a_pattern_stays_out_of_the_grammar(pattern) -> None:
                         "l": JSONSchema(type="array", items=JSONSchema(type="string", **string))}, required=["c"]))]
 
     assert call_grammar(tool(pattern=pattern)) == call_grammar(tool())
+
+
+def test_grammar_true_with_a_llama_cpp_that_cannot_be_imported_fails_at_once_not_at_each_agent_turn(monkeypatch) -> None:
+    """find_spec only saw that the package exists; importing it loads llama.cpp's native library, which can
+    fail (another CPU or platform), and then every agent turn raised in call_grammar."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "llama_cpp.llama_grammar", None)  # importing it now raises ImportError
+    with pytest.raises(ValueError, match="needs llama-cpp-python.*Importing it failed"):
+        _capture_generate(monkeypatch)
+    api, _ = _capture_generate(monkeypatch, grammar=False)
+    assert api.grammar is False

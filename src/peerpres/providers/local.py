@@ -28,7 +28,7 @@ When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import re
@@ -377,11 +377,16 @@ class LocalModelAPI(OpenAICompatibleAPI):
         self.tool_prompt = _flag(tool_prompt, "tool_prompt")
         self.progress = _flag(progress, "progress")
         self.grammar = _flag(grammar, "grammar")
-        if self.grammar and importlib.util.find_spec("llama_cpp") is None:
-            raise ValueError(
-                "peerpres/local: -M grammar=true (the default) needs llama-cpp-python in this environment "
-                "(bash scripts/setup_local_model.sh), or pass -M grammar=false."
-            )
+        if self.grammar:
+            # imported now, not at the first agent turn: the package loads llama.cpp's native library, which can
+            # be present (find_spec finds it) and still fail to load (another CPU or platform than its build)
+            try:
+                importlib.import_module("llama_cpp.llama_grammar")
+            except Exception as e:
+                raise ValueError(
+                    "peerpres/local: -M grammar=true (the default) needs llama-cpp-python in this environment "
+                    f"(bash scripts/setup_local_model.sh), or pass -M grammar=false. Importing it failed: {e!r}"
+                ) from e
         super().__init__(
             model_name=f"local/{weights}",
             base_url=_base_url(weights, base_url),
