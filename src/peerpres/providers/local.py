@@ -20,7 +20,10 @@ Model args (``-M``):
     progress: print one line per model call to stderr: episode, turn, tool, tokens (default false).
     grammar: constrain the agent's turns with a llama.cpp grammar (``call_grammar``, default true): text is
         free, but every JSON object the model opens must be a complete call of an offered tool whose
-        arguments fit that tool's schema. It never makes the model call a tool, nor chooses which one.
+        arguments fit that tool's schema (except a ``pattern`` and string length bounds above
+        ``MAX_LENGTH_IN_GRAMMAR``, which Inspect checks when the call runs). It never makes the model call a
+        tool (unless the turn's ``tool_choice`` is ``"any"`` or names one), nor chooses which one. A grammar or
+        response_format of the user's own in ``extra_body`` is then an error.
         Needs llama-cpp-python in the client's environment (the converter of JSON schemas to grammars).
 
 When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`` (1024).
