@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from inspect_ai.model import ChatMessageAssistant, ChatMessageTool, ModelOutput, execute_tools
@@ -322,3 +323,157 @@ def test_every_peerpres_tool_converts_to_a_call_grammar() -> None:
     for t in tools:  # each tool is one alternative of `call`, by name
         assert f'"\\"{t.name}\\""' in g, t.name
     assert len(tools) >= 20
+
+
+_GBNF_TOKEN = re.compile(r'\s+|"(?:[^"\\]|\\.)*"|\[(?:[^\]\\]|\\.)*\]|[a-zA-Z0-9-]+|[|()?*+]|\{\d*(?:,\d*)?\}')
+_GBNF_UNESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+
+
+def _gbnf_literals(grammar: str) -> list[str]:
+    """Every literal of ``grammar``, decoded as llama.cpp's GBNF parser reads it; fails on a rule body that
+    does not split into GBNF tokens (an unescaped quote ends a literal early and leaves junk behind)."""
+    simple = {"n": "\n", "r": "\r", "t": "\t"}
+    out = []
+    for line in grammar.strip().splitlines():
+        name, body = line.split(" ::= ", 1)
+        pos = 0
+        while pos < len(body):
+            m = _GBNF_TOKEN.match(body, pos)
+            assert m is not None, f"rule {name}: not GBNF at {body[pos:pos + 30]!r}"
+            if m[0].startswith('"'):
+                out.append(_GBNF_UNESCAPE.sub(
+                    lambda e: simple.get(e[1], chr(int(e[1][1:], 16)) if len(e[1]) > 1 else e[1]), m[0][1:-1]))
+            pos = m.end()
+    return out
+
+
+def test_the_grammar_writes_names_and_values_with_quotes_backslashes_or_any_unicode_exactly_as_json() -> None:
+    """llama-cpp-python's converter left backslashes unescaped in a literal: a quote in a name or an enum value
+    made a grammar that does not compile, ``a\\b`` allowed JSON for a backspace, an emoji name was unwritable."""
+    from peerpres.providers.local import call_grammar
+
+    odd = ['q"uote', "back\\slash", "é ü", "😀", "a\nb", "tab\there", "nul\x01"]
+    tools = [
+        ToolInfo(name=n, description="d", parameters=ToolParams(
+            properties={p: JSONSchema(type="string", enum=odd) for p in odd}, required=odd[:2]))
+        for n in ["résumé", "😀", 'say "hi"\\', "a-b.c"]
+    ]
+    literals = set(_gbnf_literals(call_grammar(tools)))
+    for text in [*odd, *(t.name for t in tools)]:
+        assert json.dumps(text, ensure_ascii=False) in literals, text
+
+
+@pytest.mark.parametrize("value, on", [(True, True), (False, False), ("False", False), ("0", False), (0, False),
+                                       ("no", False), ("off", False), ("TRUE", True), (1, True), ("yes", True)])
+def test_yes_no_model_args_read_every_spelling(monkeypatch, value, on) -> None:
+    api, _ = _capture_generate(monkeypatch, grammar=value, tool_prompt=value, progress=value)
+    assert api.grammar is on and api.tool_prompt is on and api.progress is on
+
+
+@pytest.mark.parametrize("arg", ["grammar", "tool_prompt", "progress"])
+@pytest.mark.parametrize("value", ["ture", "", None, 2, "disabled"])
+def test_a_yes_no_model_arg_that_is_neither_is_an_error_not_silently_false(monkeypatch, arg, value) -> None:
+    with pytest.raises(ValueError, match=f"-M {arg}="):
+        _capture_generate(monkeypatch, **{arg: value})
+
+
+def test_tool_choice_any_or_a_named_tool_makes_the_grammar_require_a_call(monkeypatch) -> None:
+    """Inspect sends "any" as tool_choice "required", which llama.cpp's server does not enforce: the grammar
+    must, or a reply in prose passes a turn that promised a call."""
+    from inspect_ai.model import ChatMessageUser, GenerateConfig
+    from inspect_ai.tool import ToolFunction
+
+    api, seen = _capture_generate(monkeypatch)
+    msgs = [ChatMessageUser(content="Task")]
+    for choice in ["auto", "any", ToolFunction(name="end_task")]:
+        asyncio.run(api.generate(msgs, _infos(), choice, GenerateConfig()))
+    roots = [dict(ln.split(" ::= ", 1) for ln in c.extra_body["grammar"].strip().splitlines())["root"] for c in seen]
+    assert roots == ["prose (call prose){0,8}", "prose call prose (call prose){0,7}", "prose call prose (call prose){0,7}"]
+
+
+@pytest.mark.parametrize("key, value", [("grammar", "root ::= \"yes\""), ("response_format", {"type": "json_object"})])
+def test_a_users_own_grammar_or_response_format_is_never_silently_dropped(monkeypatch, key, value) -> None:
+    """Ours would overwrite the user's grammar; llama.cpp would replace ours with a json_object grammar."""
+    from inspect_ai.model import ChatMessageUser, GenerateConfig
+
+    msgs = [ChatMessageUser(content="Task")]
+    api, seen = _capture_generate(monkeypatch)
+    with pytest.raises(ValueError, match=f"extra_body sets '{key}'.*-M grammar=false"):
+        asyncio.run(api.generate(msgs, _infos(), "auto", GenerateConfig(extra_body={key: value})))
+    asyncio.run(api.generate(msgs, [], "none", GenerateConfig(extra_body={key: value})))  # a grader call: as given
+    api, seen2 = _capture_generate(monkeypatch, grammar=False)
+    asyncio.run(api.generate(msgs, _infos(), "auto", GenerateConfig(extra_body={key: value})))
+    assert seen[0].extra_body == seen2[0].extra_body == {key: value}
+
+
+@pytest.mark.parametrize("arguments", ['{"ip": "\\ud800"}', '{"\\udfff": "x"}', '"{\\"ip\\": \\"a\\\\udc00\\"}"'])
+def test_a_lone_surrogate_escape_is_a_parse_error_not_a_call_the_log_cannot_hold(arguments) -> None:
+    """JSON (and the grammar's \\uXXXX) allow "\\ud800"; decoded it is no character and pydantic cannot
+    serialise the message. A complete pair is a character and stays as written."""
+    calls, _ = calls_in_text('{"name": "list_server_files", "arguments": ' + arguments + "}", _infos())
+    assert len(calls) == 1 and calls[0].arguments == {} and "surrogate" in (calls[0].parse_error or "")
+    ChatMessageAssistant(content="", tool_calls=calls).model_dump_json()
+    [ok], _ = calls_in_text('{"name": "list_server_files", "arguments": {"ip": "\\ud83d\\ude00"}}', _infos())
+    assert ok.arguments == {"ip": "😀"} and ok.parse_error is None
+
+
+def test_the_format_instruction_writes_each_call_in_the_one_form_the_grammar_accepts() -> None:
+    """The converter fixes the key order (required first, "name"/"arguments" first among them) and, since our
+    literals are JSON with ensure_ascii=False, writes "é" as itself: the example line must do the same, or the
+    model copying it is pushed off its call."""
+    from peerpres.providers.local import argument_order, call_grammar
+
+    s = JSONSchema(type="string")
+    tool = ToolInfo(name="résumé", description="d", parameters=ToolParams(
+        properties={"opt": s, "email": s, "name": s, "ü": s, "later": s}, required=["email", "name", "ü"]))
+    assert argument_order(tool) == ["name", "email", "ü", "opt", "later"]
+    prompt = tool_prompt([tool])
+    assert '{"name": "résumé", "arguments": {"name": ' in prompt
+    keys = [k for k in argument_order(tool)]
+    assert [prompt.index(f'"{k}":') for k in keys] == sorted(prompt.index(f'"{k}":') for k in keys)
+    rule = dict(ln.split(" ::= ", 1) for ln in call_grammar([tool]).strip().splitlines())["call-0-arguments"]
+    kv = [w[len("call-0-arguments-"):-len("-kv")] for w in rule.split() if w.endswith("-kv")]
+    assert kv[:3] == ["name", "email", "-"] and kv[3:5] == ["opt", "later"]  # "ü" is the rule name "-"
+
+
+def test_a_long_string_bound_stays_out_of_the_grammar_so_llama_cpp_accepts_it() -> None:
+    """maxLength N became N nested rules, which llama.cpp refuses from about N = 2000 (every agent turn would
+    fail at the server); bounds up to MAX_LENGTH_IN_GRAMMAR stay, and enum values that look like one are data."""
+    from peerpres.providers.local import MAX_LENGTH_IN_GRAMMAR, call_grammar
+
+    def grammar(**string) -> str:
+        s = JSONSchema(type="string", **string)
+        nested = JSONSchema(type="array", items=JSONSchema(type="object", properties={"maxLength": s}))
+        return call_grammar([ToolInfo(name="w", description="d", parameters=ToolParams(
+            properties={"c": s, "l": nested, "e": JSONSchema(enum=[{"maxLength": 9999}])}, required=["c"]))])
+
+    assert grammar(maxLength=5000) == grammar(minLength=5000) == grammar()
+    assert len(grammar(maxLength=100_000)) < 5000
+    assert len(grammar(maxLength=MAX_LENGTH_IN_GRAMMAR)) > len(grammar())  # a bound it can hold is kept
+    assert "9999" in grammar()  # an enum value is data, even one that looks like a bound
+
+
+@pytest.mark.parametrize("pattern", ["^(?=a)a$", "a+", "^\\p{L}+$", "^\\d{3}-\\w+$", "^(a)\\1$", "^.{0,3000}$"])
+def test_a_pattern_stays_out_of_the_grammar(pattern) -> None:
+    """The converter raised on most regex syntax (the agent turn failed) and turned \\d, \\w or a back-reference
+    into a grammar llama.cpp refuses; Inspect checks the pattern itself when the call runs."""
+    from peerpres.providers.local import call_grammar
+
+    def tool(**string) -> list[ToolInfo]:
+        return [ToolInfo(name="w", description="d", parameters=ToolParams(
+            properties={"c": JSONSchema(type="string", **string),
+                        "l": JSONSchema(type="array", items=JSONSchema(type="string", **string))}, required=["c"]))]
+
+    assert call_grammar(tool(pattern=pattern)) == call_grammar(tool())
+
+
+def test_grammar_true_with_a_llama_cpp_that_cannot_be_imported_fails_at_once_not_at_each_agent_turn(monkeypatch) -> None:
+    """find_spec only saw that the package exists; importing it loads llama.cpp's native library, which can
+    fail (another CPU or platform), and then every agent turn raised in call_grammar."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "llama_cpp.llama_grammar", None)  # importing it now raises ImportError
+    with pytest.raises(ValueError, match="needs llama-cpp-python.*Importing it failed"):
+        _capture_generate(monkeypatch)
+    api, _ = _capture_generate(monkeypatch, grammar=False)
+    assert api.grammar is False

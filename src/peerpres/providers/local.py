@@ -20,7 +20,10 @@ Model args (``-M``):
     progress: print one line per model call to stderr: episode, turn, tool, tokens (default false).
     grammar: constrain the agent's turns with a llama.cpp grammar (``call_grammar``, default true): text is
         free, but every JSON object the model opens must be a complete call of an offered tool whose
-        arguments fit that tool's schema. It never makes the model call a tool, nor chooses which one.
+        arguments fit that tool's schema (except a ``pattern`` and string length bounds above
+        ``MAX_LENGTH_IN_GRAMMAR``, which Inspect checks when the call runs). It never makes the model call a
+        tool (unless the turn's ``tool_choice`` is ``"any"`` or names one), nor chooses which one. A grammar or
+        response_format of the user's own in ``extra_body`` is then an error.
         Needs llama-cpp-python in the client's environment (the converter of JSON schemas to grammars).
 
 When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`` (1024).
@@ -28,7 +31,7 @@ When the run sets no ``max_tokens``, replies are capped at ``DEFAULT_MAX_TOKENS`
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import re
@@ -48,7 +51,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.model._call_tools import parse_tool_call
 from inspect_ai.model._providers.openai_compatible import OpenAICompatibleAPI
-from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+from inspect_ai.tool import ToolCall, ToolChoice, ToolFunction, ToolInfo
 from shortuuid import uuid
 
 # Cap on generated tokens when the run sets none: a small model at temperature 1 can otherwise ramble until the
@@ -77,13 +80,31 @@ def tool_prompt(tools: list[ToolInfo]) -> str:
     for tool in tools:
         required = set(tool.parameters.required or [])
         args = []
-        for name, schema in tool.parameters.properties.items():
-            kind = _kind(schema)
+        for name in argument_order(tool):
+            kind = _kind(tool.parameters.properties[name])
             req = t["required"] if name in required else t["optional"]
-            args.append(f"{json.dumps(name)}: " + t["placeholder"].replace("{type}", kind).replace("{req}", req))
-        example = '{"name": ' + json.dumps(tool.name) + ', "arguments": {' + ", ".join(args) + "}}"
+            args.append(f"{_json(name)}: " + t["placeholder"].replace("{type}", kind).replace("{req}", req))
+        example = '{"name": ' + _json(tool.name) + ', "arguments": {' + ", ".join(args) + "}}"
         lines.append(t["line"].replace("{example}", example))
     return t["intro"].replace("{calls}", "\n".join(lines))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # as the grammar has it: "résumé", not "r\\u00e9sum\\u00e9"
+
+
+# The grammar's key order: "name" before "arguments" in a call. The converter applies it to every object,
+# so an argument called "name" or "arguments" also comes first.
+_PROP_ORDER = {"name": 0, "arguments": 1}
+
+
+def argument_order(tool: ToolInfo) -> list[str]:
+    """``tool``'s argument names in the one order the grammar accepts them (llama-cpp-python's converter
+    fixes it): the required ones, then the optional ones, each in schema order after ``_PROP_ORDER``'s."""
+    props = list(tool.parameters.properties)
+    ranked = sorted(props, key=lambda p: (_PROP_ORDER.get(p, len(_PROP_ORDER)), props.index(p)))
+    required = set(tool.parameters.required or [])
+    return [p for p in ranked if p in required] + [p for p in ranked if p not in required]
 
 
 # Calls one reply may write under the grammar. The 0.5B sometimes repeats calls in a loop (80 calls, to the
@@ -107,30 +128,104 @@ def call_schema(tool: ToolInfo) -> dict[str, Any]:
     }
 
 
-def call_grammar(tools: list[ToolInfo]) -> str:
+# The longest string length bound the grammar keeps. The converter writes maxLength N as N nested optional
+# characters, and llama.cpp refuses such a grammar from about N = 2000 ("number of rules that are going to be
+# repeated ... exceeds sane defaults"): the server would then fail every agent turn of the run. A ``pattern``
+# is never kept: the converter raises on most regex syntax (lookarounds, no ^...$, \p{..}) and writes \d, \w
+# and back-references into grammars llama.cpp refuses.
+MAX_LENGTH_IN_GRAMMAR = 500
+_SUBSCHEMAS = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+
+
+def _within_llama_limits(schema: Any) -> Any:
+    """``schema`` without ``pattern`` and the string length bounds above ``MAX_LENGTH_IN_GRAMMAR`` (at every
+    level; values of ``enum``, ``const`` and ``default`` are data and stay as they are). The grammar is then looser than the
+    schema there; Inspect still checks the call against the tool's own schema when it runs it."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    if isinstance(out.get("pattern"), str):
+        del out["pattern"]
+    if any(isinstance(out.get(k), int) and out[k] > MAX_LENGTH_IN_GRAMMAR for k in ("minLength", "maxLength")):
+        out.pop("minLength", None)
+        out.pop("maxLength", None)
+    for k in _SUBSCHEMAS:
+        if isinstance(out.get(k), dict):
+            out[k] = _within_llama_limits(out[k])
+    for k in _SCHEMA_LISTS:
+        if isinstance(out.get(k), list):
+            out[k] = [_within_llama_limits(v) for v in out[k]]
+    for k in _SCHEMA_MAPS:
+        if isinstance(out.get(k), dict):
+            out[k] = {n: _within_llama_limits(v) for n, v in out[k].items()}
+    return out
+
+
+def call_grammar(tools: list[ToolInfo], required: bool = False) -> str:
     """A llama.cpp GBNF grammar for an agent turn offered ``tools``: free text in which every ``{`` opens a
     complete call of an offered tool (``call_schema``), e.g. ``I will look. {"name": "list_files",
     "arguments": {}}``. A reply without a call stays possible (the model may answer in prose, refuse, or
     stop), so the grammar constrains the FORM of a call, never the decision to make one or which tool
     (like OpenAI's strict function calling, not like ``tool_choice="required"``). Text outside calls
     cannot contain ``{``; braces inside a call's string arguments can. At most ``MAX_CALLS_PER_TURN``
-    calls per reply.
+    calls per reply. ``required`` (the turn's ``tool_choice`` is ``"any"`` or names a tool): at least one call,
+    as ``tool_choice="required"`` promises.
 
     The schema-to-grammar conversion is llama-cpp-python's own (``llama_cpp.llama_grammar.SchemaConverter``).
 
     Raises:
         ImportError: llama-cpp-python is not installed in this environment.
     """
-    from llama_cpp.llama_grammar import SchemaConverter
-
-    converter = SchemaConverter(
-        prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
+    converter = _converter_class()(
+        prop_order=_PROP_ORDER, allow_fetch=False, dotall=False, raw_pattern=False
     )
-    schema = {"anyOf": [call_schema(t) for t in tools]}
+    schema = {"anyOf": [_within_llama_limits(call_schema(t)) for t in tools]}
     converter.visit(converter.resolve_refs(schema, "tools"), "call")
     converter._rules["space"] = _SPACE  # private: the converter has no way to set a rule
-    root = f"root ::= prose (call prose){{0,{MAX_CALLS_PER_TURN}}}"
+    if required:
+        root = f"root ::= prose call prose (call prose){{0,{MAX_CALLS_PER_TURN - 1}}}"
+    else:
+        root = f"root ::= prose (call prose){{0,{MAX_CALLS_PER_TURN}}}"
     return converter.format_grammar() + f"\n{root}\nprose ::= [^{{]*\n"
+
+
+# What a GBNF literal ("...") needs escaped: its quote, the backslash (its escape character) and control characters.
+_GBNF_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+_GBNF_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def gbnf_literal(text: str) -> str:
+    """``text`` as a GBNF literal that matches exactly ``text``."""
+    return '"' + _GBNF_ESCAPE.sub(lambda m: _GBNF_ESCAPES.get(m[0], f"\\x{ord(m[0]):02X}"), text) + '"'
+
+
+@cache
+def _converter_class() -> type:
+    """llama-cpp-python's ``SchemaConverter`` with its literals escaped correctly.
+
+    0.3.36 escapes only ``"`` and newlines in a literal, not the backslash, and its literals are JSON texts
+    made with ``json.dumps`` (a tool name, a property name, a ``const`` or ``enum`` value). So a quote or a
+    backslash in any of them (``"a\\"b"``) made a grammar that does not compile (the server fails every agent
+    turn), ``"a\\\\b"`` made one that allows ``"a\\b"`` (JSON for a backspace) and refuses the right text,
+    and a name outside the BMP (an emoji) could not be written at all. Here the literal is the JSON text
+    written with ``ensure_ascii=False`` (what a model writes: ``"résumé"``, not ``"r\\u00e9sum\\u00e9"``),
+    escaped for GBNF, so the grammar matches exactly the text that decodes to the value.
+    """
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    class _Converter(SchemaConverter):  # type: ignore[misc]
+        def _format_literal(self, literal: str) -> str:
+            try:  # a JSON text from json.dumps (the converter's only other literals are single characters)
+                value = json.loads(literal)
+                if json.dumps(value) == literal:
+                    literal = json.dumps(value, ensure_ascii=False)
+            except (json.JSONDecodeError, RecursionError):
+                pass
+            return gbnf_literal(literal)
+
+    return _Converter
 
 
 def _kind(schema: Any) -> str:
@@ -198,7 +293,7 @@ def calls_in_text(text: str, tools: list[ToolInfo]) -> tuple[list[ToolCall], str
             i = start + 1
     if not found:
         return [], text
-    calls = [parse_tool_call(f"call_{uuid()}", name, raw, tools) for name, raw in found]
+    calls = [_no_lone_surrogates(parse_tool_call(f"call_{uuid()}", name, raw, tools)) for name, raw in found]
     rest, last = [], 0
     for s, e in spans:
         rest.append(text[last:s])
@@ -210,6 +305,22 @@ def calls_in_text(text: str, tools: list[ToolInfo]) -> tuple[list[ToolCall], str
     if _LEFTOVER.match(remaining) or remaining == "```":
         remaining = ""
     return calls, remaining
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(call: ToolCall) -> ToolCall:
+    """``call``, or the same call with no arguments and a parse error when its JSON wrote a lone UTF-16
+    surrogate escape (``"\\ud800"``; JSON allows it, the llama.cpp grammar's ``\\uXXXX`` too): decoded, it is
+    a string no UTF-8 text can hold, so the call could not be written to the log (pydantic raises on it)."""
+    if not _SURROGATE.search(json.dumps(call.arguments, ensure_ascii=False, default=str)):
+        return call
+    return ToolCall(
+        id=call.id, function=call.function, arguments={},
+        parse_error="The arguments contain a lone \\u escape of a UTF-16 surrogate (\\ud800-\\udfff), which is "
+        "not a character: write the character itself, or a complete surrogate pair.",
+    )
 
 
 def with_text_calls(output: ModelOutput, tools: list[ToolInfo]) -> ModelOutput:
@@ -266,14 +377,19 @@ class LocalModelAPI(OpenAICompatibleAPI):
         from ..local_model.weights import DEFAULT_MODEL
 
         weights = model_name.split("/", 1)[1] if "/" in model_name else DEFAULT_MODEL
-        self.tool_prompt = _flag(tool_prompt)
-        self.progress = _flag(progress)
-        self.grammar = _flag(grammar)
-        if self.grammar and importlib.util.find_spec("llama_cpp") is None:
-            raise ValueError(
-                "peerpres/local: -M grammar=true (the default) needs llama-cpp-python in this environment "
-                "(bash scripts/setup_local_model.sh), or pass -M grammar=false."
-            )
+        self.tool_prompt = _flag(tool_prompt, "tool_prompt")
+        self.progress = _flag(progress, "progress")
+        self.grammar = _flag(grammar, "grammar")
+        if self.grammar:
+            # imported now, not at the first agent turn: the package loads llama.cpp's native library, which can
+            # be present (find_spec finds it) and still fail to load (another CPU or platform than its build)
+            try:
+                importlib.import_module("llama_cpp.llama_grammar")
+            except Exception as e:
+                raise ValueError(
+                    "peerpres/local: -M grammar=true (the default) needs llama-cpp-python in this environment "
+                    f"(bash scripts/setup_local_model.sh), or pass -M grammar=false. Importing it failed: {e!r}"
+                ) from e
         super().__init__(
             model_name=f"local/{weights}",
             base_url=_base_url(weights, base_url),
@@ -291,7 +407,17 @@ class LocalModelAPI(OpenAICompatibleAPI):
         if config.max_tokens is None:
             config = config.merge(GenerateConfig(max_tokens=DEFAULT_MAX_TOKENS))
         if tools and self.grammar:
-            config = config.merge(GenerateConfig(extra_body={**(config.extra_body or {}), "grammar": call_grammar(tools)}))
+            # "any" (sent as "required") is not enforced by llama.cpp's server, so the grammar enforces it
+            for key in ("grammar", "response_format"):  # the user's would be lost: ours replaces a grammar,
+                if key in (config.extra_body or {}):  # and llama.cpp replaces ours with a response_format's
+                    raise ValueError(
+                        f"peerpres/local: extra_body sets {key!r}, which conflicts with the call grammar sent on "
+                        "agent turns (one of the two would be silently dropped). Pass -M grammar=false to send "
+                        "your own."
+                    )
+            required = tool_choice == "any" or isinstance(tool_choice, ToolFunction)
+            grammar = call_grammar(tools, required=required)
+            config = config.merge(GenerateConfig(extra_body={**(config.extra_body or {}), "grammar": grammar}))
         result = await super().generate(input, tools, tool_choice, config)
         output, call = result if isinstance(result, tuple) else (result, None)
         if isinstance(output, ModelOutput):
@@ -307,8 +433,17 @@ class LocalModelAPI(OpenAICompatibleAPI):
         return f"peerpres/{self.model_name}@{self.base_url}"
 
 
-def _flag(v: Any) -> bool:
-    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(v: Any, name: str) -> bool:
+    """A yes/no model arg. Anything else (``-M grammar=ture``, ``-M grammar=``) is an error: read as false, a
+    typo would silently turn the feature off for a whole run."""
+    if isinstance(v, bool):
+        return v
+    if str(v).strip().lower() in _TRUE + _FALSE:
+        return str(v).strip().lower() in _TRUE
+    raise ValueError(f"peerpres/local: -M {name}={v!r} is not a yes/no value (use true or false).")
 
 
 def _with_tool_prompt(input: list[ChatMessage], tools: list[ToolInfo]) -> list[ChatMessage]:
