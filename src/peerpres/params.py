@@ -80,8 +80,8 @@ SINGLE = ("agent_family", "interview", "refusal_rule", "harness", "extended_iden
 # name -> (least value, greatest value or None)
 INTS: dict[str, tuple[int, int | None]] = {"max_iterations": (1, None), "epochs": (1, None)}
 FLOATS: dict[str, tuple[float, float | None]] = {"temperature": (0.0, 2.0), "judge_timeout": (0.0, None)}
-_TRUE = ("true", "yes", "1")
-_FALSE = ("false", "no", "0")
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
 
 
 def _items(value: Any) -> list[Any]:
@@ -97,7 +97,7 @@ def _one(value: Any) -> Any:
 
 
 def as_bool(name: str, value: Any) -> bool:
-    """``True``/``False``, 1/0 and true/false/yes/no (any case) -> bool; anything else raises ``ParameterError``."""
+    """``True``/``False``, 1/0 and true/false/yes/no/on/off (any case) -> bool; anything else raises ``ParameterError``."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):

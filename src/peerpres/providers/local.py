@@ -433,17 +433,13 @@ class LocalModelAPI(OpenAICompatibleAPI):
         return f"peerpres/{self.model_name}@{self.base_url}"
 
 
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
 def _flag(v: Any, name: str) -> bool:
-    """A yes/no model arg. Anything else (``-M grammar=ture``, ``-M grammar=``) is an error: read as false, a
-    typo would silently turn the feature off for a whole run."""
-    if isinstance(v, bool):
-        return v
-    if str(v).strip().lower() in _TRUE + _FALSE:
-        return str(v).strip().lower() in _TRUE
-    raise ValueError(f"peerpres/local: -M {name}={v!r} is not a yes/no value (use true or false).")
+    """A yes/no model arg, read as the task parameters are (``params.as_bool``). Anything else (``-M
+    grammar=ture``, ``-M grammar=``) is an error (``ParameterError``, a ValueError): read as false, a typo would
+    silently turn the feature off for a whole run."""
+    from ..params import as_bool
+
+    return as_bool(f"-M {name}", v)
 
 
 def _with_tool_prompt(input: list[ChatMessage], tools: list[ToolInfo]) -> list[ChatMessage]:
